@@ -1,0 +1,95 @@
+// Package modules holds the exporter's configuration: named auths, named
+// modules, their strict loading and validation, and a holder that swaps a
+// freshly loaded config in atomically on reload.
+package modules
+
+import (
+	"crypto/tls"
+	"regexp"
+	"time"
+)
+
+// Config is the whole redis_probe.yml.
+type Config struct {
+	Auths   map[string]*Auth   `yaml:"auths,omitempty"`
+	Modules map[string]*Module `yaml:"modules"`
+}
+
+// Auth is a named set of credentials. It is referenced by modules and by the
+// auth= URL parameter, so that secrets never travel in URLs or labels.
+type Auth struct {
+	Username       string         `yaml:"username,omitempty"`
+	Password       Secret         `yaml:"password,omitempty"`
+	PasswordFile   string         `yaml:"password_file,omitempty"`
+	TLS            *TLS           `yaml:"tls,omitempty"`
+	AllowedTargets AllowedTargets `yaml:"allowed_targets,omitempty"`
+
+	tlsConfig *tls.Config // built from TLS at load
+}
+
+// TLSConfig is the client TLS configuration built from the auth's tls
+// section at load, or nil when it has none.
+func (a *Auth) TLSConfig() *tls.Config { return a.tlsConfig }
+
+// TLS configures the client side of a TLS connection to Redis. It is used for
+// rediss:// targets, and for every target when Enabled is true.
+type TLS struct {
+	Enabled            bool   `yaml:"enabled,omitempty"`
+	CAFile             string `yaml:"ca_file,omitempty"`
+	CertFile           string `yaml:"cert_file,omitempty"`
+	KeyFile            string `yaml:"key_file,omitempty"`
+	ServerName         string `yaml:"server_name,omitempty"`
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify,omitempty"`
+}
+
+// Module is a named way of probing: its deadline, its default auth, which
+// metric families it returns and which targets it may reach.
+type Module struct {
+	Timeout        Duration       `yaml:"timeout"`
+	Auth           string         `yaml:"auth,omitempty"`
+	Metrics        MetricFilter   `yaml:"metrics,omitempty"`
+	AllowedTargets AllowedTargets `yaml:"allowed_targets,omitempty"`
+}
+
+// MetricFilter keeps the metric families whose names fully match one of
+// Include (all when empty) and none of Exclude.
+type MetricFilter struct {
+	Include []Regexp `yaml:"include,omitempty"`
+	Exclude []Regexp `yaml:"exclude,omitempty"`
+}
+
+// Keeps reports whether the family name passes the filter.
+func (f MetricFilter) Keeps(name string) bool {
+	if len(f.Include) > 0 && !anyMatch(f.Include, name) {
+		return false
+	}
+	return !anyMatch(f.Exclude, name)
+}
+
+func anyMatch(res []Regexp, s string) bool {
+	for _, re := range res {
+		if re.MatchString(s) {
+			return true
+		}
+	}
+	return false
+}
+
+// DefaultTimeout is a module's deadline when its config sets none.
+const DefaultTimeout = 5 * time.Second
+
+// Duration is a time.Duration written as "5s" in YAML.
+type Duration time.Duration
+
+// Regexp is a regular expression anchored at both ends; YAML keeps the
+// expression as written.
+type Regexp struct {
+	*regexp.Regexp
+	source string
+}
+
+// Secret is a string that never leaves the process: it marshals as <secret>.
+type Secret string
+
+// Masked is what a Secret marshals to.
+const Masked = "<secret>"

@@ -1,0 +1,207 @@
+package modules
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// DefaultModule is the module a probe uses when it names none.
+const DefaultModule = "default"
+
+//go:embed default.yml
+var defaultYAML []byte
+
+// Default returns the embedded config: module "default", any target, no
+// credentials.
+func Default() *Config {
+	c, err := Parse(defaultYAML, "embedded default")
+	if err != nil {
+		panic(err) // the embedded file is tested
+	}
+	return c
+}
+
+// Load reads and validates the config file.
+func Load(file string) (*Config, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	return Parse(data, file)
+}
+
+// Parse decodes data strictly and validates it. Every error names the file,
+// the line and the field, on one line.
+func Parse(data []byte, file string) (*Config, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, fmt.Errorf("%s: %s", file, oneLine(err))
+	}
+	lines := indexLines(&root)
+	c := &Config{}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return nil, locate(file, lines, err)
+	}
+	if errs := c.validate(); len(errs) > 0 {
+		msgs := make([]string, len(errs))
+		for i, e := range errs {
+			msgs[i] = fmt.Sprintf("%s:%d: %s: %s", file, lines.line(e.path), e.path, e.msg)
+		}
+		return nil, errors.New(strings.Join(msgs, "; "))
+	}
+	return c, nil
+}
+
+type fieldError struct{ path, msg string }
+
+func (c *Config) validate() []fieldError {
+	var errs []fieldError
+	add := func(path, format string, args ...any) {
+		errs = append(errs, fieldError{path, fmt.Sprintf(format, args...)})
+	}
+	if len(c.Modules) == 0 {
+		add("modules", "at least one module is required")
+	}
+	for _, name := range sortedKeys(c.Auths) {
+		a, p := c.Auths[name], "auths."+name
+		if a == nil {
+			add(p, "empty auth")
+			continue
+		}
+		if a.Password != "" && a.PasswordFile != "" {
+			add(p+".password_file", "set password or password_file, not both")
+		} else if a.PasswordFile != "" {
+			data, err := os.ReadFile(a.PasswordFile)
+			if err != nil {
+				add(p+".password_file", "%v", err)
+			}
+			a.Password = Secret(strings.TrimRight(string(data), "\r\n"))
+		}
+		if a.TLS != nil {
+			cfg, err := a.TLS.load()
+			if err != nil {
+				add(p+".tls", "%v", err)
+			}
+			a.tlsConfig = cfg
+		}
+	}
+	for _, name := range sortedKeys(c.Modules) {
+		m, p := c.Modules[name], "modules."+name
+		if m == nil {
+			m = &Module{}
+			c.Modules[name] = m
+		}
+		if m.Timeout == 0 {
+			m.Timeout = Duration(DefaultTimeout)
+		}
+		if m.Auth != "" && c.Auths[m.Auth] == nil {
+			add(p+".auth", "unknown auth %q", m.Auth)
+		}
+	}
+	return errs
+}
+
+// locate rewrites yaml.v3's errors ("line 5: field x not found in type …")
+// into "file:5: modules.m.x: field x not found in type …", joined on one line.
+func locate(file string, lines lineIndex, err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return fmt.Errorf("%s: %s", file, oneLine(err))
+	}
+	msgs := make([]string, len(te.Errors))
+	for i, e := range te.Errors {
+		msgs[i] = file + ": " + e
+		if m := lineRE.FindStringSubmatch(e); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			msgs[i] = fmt.Sprintf("%s:%d: %s: %s", file, n, lines.path(n), m[2])
+		}
+	}
+	return errors.New(strings.Join(msgs, "; "))
+}
+
+var lineRE = regexp.MustCompile(`^line (\d+): (.*)$`)
+
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(strings.TrimPrefix(err.Error(), "yaml: ")), " ")
+}
+
+// lineIndex maps dotted field paths ("modules.lean.timeout") to the line of
+// their key in the file.
+type lineIndex map[string]int
+
+func indexLines(root *yaml.Node) lineIndex {
+	idx := lineIndex{}
+	var walk func(n *yaml.Node, path string)
+	walk = func(n *yaml.Node, path string) {
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				walk(c, path)
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				p := n.Content[i].Value
+				if path != "" {
+					p = path + "." + p
+				}
+				idx[p] = n.Content[i].Line
+				walk(n.Content[i+1], p)
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				p := fmt.Sprintf("%s[%d]", path, i)
+				idx[p] = c.Line
+				walk(c, p)
+			}
+		}
+	}
+	walk(root, "")
+	return idx
+}
+
+// line is the line of path, or of its nearest ancestor present in the file.
+func (idx lineIndex) line(path string) int {
+	for path != "" {
+		if n, ok := idx[path]; ok {
+			return n
+		}
+		i := strings.LastIndexAny(path, ".[")
+		if i < 0 {
+			break
+		}
+		path = path[:i]
+	}
+	return 1
+}
+
+// path is the deepest field whose key sits on line n.
+func (idx lineIndex) path(n int) string {
+	best := ""
+	for p, l := range idx {
+		if l == n && len(p) > len(best) {
+			best = p
+		}
+	}
+	return best
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
