@@ -1,0 +1,147 @@
+package prober
+
+import (
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/redis-probe/redis_probe_exporter/internal/info"
+	"github.com/redis-probe/redis_probe_exporter/modules"
+)
+
+// A collector turns the replies to its fixed Redis commands into metrics.
+// Each lives in its own file and registers itself in init.
+type collector struct {
+	name     string
+	commands [][]any // fixed commands; identical ones are sent once per probe
+	families []*family
+	collect  func(r *replies, e *emitter) error
+}
+
+var collectors []*collector
+
+func register(c *collector) {
+	collectors = append(collectors, c)
+	sort.Slice(collectors, func(i, j int) bool { return collectors[i].name < collectors[j].name })
+}
+
+// A family is one metric name with its help, type and label names. Its
+// descriptor is built once, when the collector is declared.
+type family struct {
+	name   string
+	help   string
+	typ    prometheus.ValueType
+	labels []string
+	desc   *prometheus.Desc
+}
+
+func newFamily(name, help string, typ prometheus.ValueType, labels ...string) *family {
+	return &family{name, help, typ, labels, prometheus.NewDesc(name, help, labels, nil)}
+}
+
+func gauge(name, help string, labels ...string) *family {
+	return newFamily(name, help, prometheus.GaugeValue, labels...)
+}
+
+func counter(name, help string, labels ...string) *family {
+	return newFamily(name, help, prometheus.CounterValue, labels...)
+}
+
+// replies holds the answers to one probe's pipelined commands.
+type replies struct {
+	cmds   map[string]*redis.Cmd
+	info   []info.Field
+	parsed bool
+}
+
+func commandKey(args []any) string { return fmt.Sprint(args...) }
+
+// reply is the answer to a command the collector declared.
+func (r *replies) reply(args ...any) *redis.Cmd { return r.cmds[commandKey(args)] }
+
+// infoFields is the parsed INFO ALL reply, parsed once for all collectors.
+func (r *replies) infoFields() ([]info.Field, error) {
+	if !r.parsed {
+		text, err := r.reply(infoAll...).Text()
+		if err != nil {
+			return nil, fmt.Errorf("INFO ALL: %w", err)
+		}
+		r.info, r.parsed = info.Parse(text), true
+	}
+	return r.info, nil
+}
+
+var infoAll = []any{"INFO", "ALL"}
+
+// emitter gathers a probe's metrics, dropping the families its module's
+// filter excludes.
+type emitter struct {
+	plan    *plan
+	metrics []prometheus.Metric
+}
+
+func (e *emitter) emit(f *family, v float64, labels ...string) {
+	if !e.plan.keep[f] {
+		return
+	}
+	e.metrics = append(e.metrics, prometheus.MustNewConstMetric(f.desc, f.typ, v, labels...))
+}
+
+// plan is what a module's probe does: the collectors whose families its
+// filter keeps, their commands, and the kept families. It is worked out once
+// per module and config.
+type plan struct {
+	collectors []*collector
+	commands   [][]any
+	keep       map[*family]bool
+}
+
+var plans sync.Map // *modules.Module -> *plan
+
+func planFor(m *modules.Module) *plan {
+	if p, ok := plans.Load(m); ok {
+		return p.(*plan)
+	}
+	p := &plan{keep: map[*family]bool{}}
+	for _, f := range probeFamilies {
+		p.keep[f] = true // never filtered
+	}
+	sent := map[string]bool{}
+	for _, c := range collectors {
+		used := false
+		for _, f := range c.families {
+			if m.Metrics.Keeps(f.name) {
+				p.keep[f], used = true, true
+			}
+		}
+		if !used {
+			continue
+		}
+		p.collectors = append(p.collectors, c)
+		for _, cmd := range c.commands {
+			if k := commandKey(cmd); !sent[k] {
+				sent[k] = true
+				p.commands = append(p.commands, cmd)
+			}
+		}
+	}
+	p.keep[collectorSuccess] = m.Metrics.Keeps(collectorSuccess.name)
+	plans.Store(m, p)
+	return p
+}
+
+// ForgetPlans drops the plans of a replaced config.
+func ForgetPlans() { plans.Clear() }
+
+// Probe-level families: never removed by a module's filter.
+var (
+	probeSuccess  = gauge("probe_success", "Whether the probe succeeded: 1 when Redis answered PING after connecting and authenticating.")
+	probeDuration = gauge("probe_duration_seconds", "How long the probe took, in seconds.")
+	redisUp       = gauge("redis_up", "Whether Redis answered PING after connecting and authenticating.")
+	probeFamilies = []*family{probeSuccess, probeDuration, redisUp}
+
+	collectorSuccess = gauge("probe_collector_success", "Whether the collector's Redis commands succeeded and their replies parsed.", "collector")
+)

@@ -1,0 +1,80 @@
+package prober
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/redis-probe/redis_probe_exporter/internal/info"
+)
+
+// infoMetric maps one INFO field to a metric family.
+type infoMetric struct {
+	key   string // the INFO field
+	f     *family
+	scale float64 // multiplies the value into base units: 1e-3 for ms, 1e-6 for µs
+	ok    bool    // the field is a status word: "ok" is 1, anything else 0
+}
+
+// infoTable is a collector's INFO fields, looked up by key.
+type infoTable map[string]infoMetric
+
+func newInfoTable(ms ...infoMetric) infoTable {
+	t := make(infoTable, len(ms))
+	for _, m := range ms {
+		t[m.key] = m
+	}
+	return t
+}
+
+func (t infoTable) families() []*family {
+	fs := make([]*family, 0, len(t))
+	for _, m := range t {
+		fs = append(fs, m.f)
+	}
+	return fs
+}
+
+// emit sends each INFO field the table names. A field INFO lacks (an older
+// or newer Redis) gives no series; one that does not parse is skipped.
+func (t infoTable) emit(fields []info.Field, e *emitter) {
+	for _, fl := range fields {
+		m, ok := t[fl.Key]
+		if !ok {
+			continue
+		}
+		if m.ok {
+			e.emit(m.f, boolValue(fl.Value == "ok"))
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.TrimSuffix(fl.Value, "%"), 64)
+		if err != nil {
+			continue
+		}
+		if m.scale != 0 {
+			v *= m.scale
+		}
+		e.emit(m.f, v)
+	}
+}
+
+// Constructors keep the tables one line per field.
+func infoGauge(key, name, help string) infoMetric {
+	return infoMetric{key: key, f: gauge(name, help)}
+}
+
+func infoCounter(key, name, help string) infoMetric {
+	return infoMetric{key: key, f: counter(name, help)}
+}
+
+func infoScaled(m infoMetric, scale float64) infoMetric { m.scale = scale; return m }
+
+func infoStatus(key, name, help string) infoMetric {
+	return infoMetric{key: key, f: gauge(name, help), ok: true}
+}
+
+func boolValue(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

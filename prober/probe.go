@@ -1,0 +1,58 @@
+// Package prober probes one Redis: it sends every enabled collector's fixed
+// commands in one pipelined round trip, turns the replies into metrics, and
+// serves the result on /probe.
+package prober
+
+import (
+	"context"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/redis-probe/redis_probe_exporter/modules"
+)
+
+// Probe collects the metrics of the Redis that client reaches, as module m
+// asks. It ends by ctx's deadline. PING goes first in the pipeline: its
+// answer is what redis_up and probe_success report, so that a forbidden or
+// failing collector command never marks a healthy Redis down.
+func Probe(ctx context.Context, client *redis.Client, m *modules.Module, logger log.Logger) ([]prometheus.Metric, bool) {
+	start := time.Now()
+	p := planFor(m)
+	e := &emitter{plan: p, metrics: make([]prometheus.Metric, 0, 256)}
+
+	pipe := client.Pipeline()
+	ping := pipe.Ping(ctx)
+	r := &replies{cmds: make(map[string]*redis.Cmd, len(p.commands))}
+	for _, args := range p.commands {
+		r.cmds[commandKey(args)] = pipe.Do(ctx, args...)
+	}
+	_, _ = pipe.Exec(ctx) // each command keeps its own error
+
+	up := ping.Err() == nil
+	if up {
+		logger.Log("msg", "Round trip done", "commands", len(p.commands)+1, "duration_seconds", time.Since(start).Seconds())
+		for _, c := range p.collectors {
+			err := c.collect(r, e)
+			if err != nil {
+				logger.Log("msg", "Collector failed", "collector", c.name, "err", err)
+			}
+			e.emit(collectorSuccess, boolValue(err == nil), c.name)
+		}
+	} else {
+		logger.Log("msg", "Redis did not answer", "err", ping.Err())
+	}
+
+	d := time.Since(start).Seconds()
+	e.emit(redisUp, boolValue(up))
+	e.emit(probeSuccess, boolValue(up))
+	e.emit(probeDuration, d)
+	if up {
+		logger.Log("msg", "Probe succeeded", "duration_seconds", d)
+	} else {
+		logger.Log("msg", "Probe failed", "duration_seconds", d)
+	}
+	return e.metrics, up
+}
