@@ -45,7 +45,7 @@ func Load(file string) (*Config, error) {
 func Parse(data []byte, file string) (*Config, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, fmt.Errorf("%s: %s", file, oneLine(err))
+		return nil, locate(file, nil, err)
 	}
 	lines := indexLines(&root)
 	c := &Config{}
@@ -116,16 +116,22 @@ func (c *Config) validate() []fieldError {
 // locate rewrites yaml.v3's errors ("line 5: field x not found in type …")
 // into "file:5: modules.m.x: field x not found in type …", joined on one line.
 func locate(file string, lines lineIndex, err error) error {
+	msgs := []string{oneLine(err)}
 	var te *yaml.TypeError
-	if !errors.As(err, &te) {
-		return fmt.Errorf("%s: %s", file, oneLine(err))
+	if errors.As(err, &te) {
+		msgs = te.Errors
 	}
-	msgs := make([]string, len(te.Errors))
-	for i, e := range te.Errors {
-		msgs[i] = file + ": " + e
-		if m := lineRE.FindStringSubmatch(e); m != nil {
-			n, _ := strconv.Atoi(m[1])
-			msgs[i] = fmt.Sprintf("%s:%d: %s: %s", file, n, lines.path(n), m[2])
+	for i, e := range msgs {
+		m := lineRE.FindStringSubmatch(e)
+		if m == nil {
+			msgs[i] = file + ": " + e
+			continue
+		}
+		n, _ := strconv.Atoi(m[1])
+		if p := lines.path(n); p != "" {
+			msgs[i] = fmt.Sprintf("%s:%d: %s: %s", file, n, p, m[2])
+		} else {
+			msgs[i] = fmt.Sprintf("%s:%d: %s", file, n, m[2])
 		}
 	}
 	return errors.New(strings.Join(msgs, "; "))

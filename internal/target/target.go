@@ -51,15 +51,15 @@ func Parse(s string) (Target, error) {
 	if s == "" {
 		return Target{}, errors.New("missing target parameter")
 	}
+	if strings.Contains(s, "@") { // before any parsing, so no error repeats the secret
+		return Target{}, ErrCredentials
+	}
 	if !strings.Contains(s, "://") {
 		return parseHostPort(s)
 	}
 	u, err := url.Parse(s)
 	if err != nil {
 		return Target{}, fmt.Errorf("invalid target URL: %w", errors.Unwrap(err))
-	}
-	if u.User != nil {
-		return Target{}, ErrCredentials
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
 		return Target{}, errors.New("target URL must not have a query or fragment")
@@ -90,9 +90,6 @@ func Parse(s string) (Target, error) {
 }
 
 func parseHostPort(s string) (Target, error) {
-	if strings.Contains(s, "@") {
-		return Target{}, ErrCredentials
-	}
 	host, port := s, DefaultPort
 	if h, p, err := net.SplitHostPort(s); err == nil {
 		n, err := strconv.Atoi(p)

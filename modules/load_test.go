@@ -1,0 +1,133 @@
+package modules
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+func TestParseValid(t *testing.T) {
+	dir := t.TempDir()
+	pwFile := filepath.Join(dir, "pw")
+	if err := os.WriteFile(pwFile, []byte("from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Parse([]byte(`
+auths:
+  prod:
+    username: exporter
+    password: inline-secret
+    allowed_targets: ["*.prod.internal", "10.0.0.0/8:6379"]
+  filed:
+    password_file: `+pwFile+`
+modules:
+  default: {}
+  lean:
+    timeout: 3s
+    auth: prod
+    metrics:
+      include: ['redis_.*']
+      exclude: ['redis_commands_.*']
+`), "test.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := time.Duration(c.Modules["default"].Timeout); got != DefaultTimeout {
+		t.Errorf("default timeout = %s, want %s", got, DefaultTimeout)
+	}
+	lean := c.Modules["lean"]
+	if time.Duration(lean.Timeout) != 3*time.Second || lean.Auth != "prod" {
+		t.Errorf("lean = %+v", lean)
+	}
+	for name, want := range map[string]bool{
+		"redis_up": true, "redis_commands_total": false, "redis_commands_processed_total": false,
+		"probe_success": false, "xredis_up": false,
+	} {
+		if got := lean.Metrics.Keeps(name); got != want {
+			t.Errorf("lean keeps %s = %v, want %v", name, got, want)
+		}
+	}
+	if string(c.Auths["filed"].Password) != "from-file" {
+		t.Errorf("password_file read as %q", c.Auths["filed"].Password)
+	}
+	if string(c.Auths["prod"].Password) != "inline-secret" {
+		t.Errorf("password = %q", c.Auths["prod"].Password)
+	}
+}
+
+func TestParseErrorsNameFileLineAndField(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml string
+		want       []string
+	}{
+		{"unknown field", "modules:\n  default:\n    timeuot: 5s\n", []string{"c.yml:3:", "modules.default.timeuot", "timeuot not found"}},
+		{"bad duration", "modules:\n  default:\n    timeout: 5 seconds\n", []string{"c.yml:3:", "modules.default.timeout", `invalid duration "5 seconds"`}},
+		{"negative duration", "modules:\n  default:\n    timeout: -1s\n", []string{"c.yml:3:", "modules.default.timeout"}},
+		{"wrong type", "modules:\n  default:\n    metrics:\n      include: redis_up\n", []string{"c.yml:4:", "modules.default.metrics.include"}},
+		{"bad regex", "modules:\n  m:\n    metrics:\n      exclude: ['redis_(']\n", []string{"c.yml:4:", "modules.m.metrics.exclude[0]", "invalid regex"}},
+		{"unknown auth", "modules:\n  m:\n    timeout: 1s\n    auth: nope\n", []string{"c.yml:4:", "modules.m.auth", `unknown auth "nope"`}},
+		{"no modules", "auths: {}\n", []string{"c.yml:", "modules", "at least one module"}},
+		{"both passwords", "auths:\n  a:\n    password: x\n    password_file: /etc/hostname\nmodules:\n  m: {}\n", []string{"c.yml:4:", "auths.a.password_file", "not both"}},
+		{"missing password file", "auths:\n  a:\n    password_file: /nonexistent/pw\nmodules:\n  m: {}\n", []string{"c.yml:3:", "auths.a.password_file", "/nonexistent/pw"}},
+		{"missing ca file", "auths:\n  a:\n    tls:\n      ca_file: /nonexistent/ca.pem\nmodules:\n  m: {}\n", []string{"c.yml:3:", "auths.a.tls", "ca_file"}},
+		{"cert without key", "auths:\n  a:\n    tls:\n      cert_file: /etc/hostname\nmodules:\n  m: {}\n", []string{"c.yml:3:", "auths.a.tls", "go together"}},
+		{"bad allowed target", "modules:\n  m:\n    allowed_targets:\n      - 10.0.0.0/8\n      - 10.0.0.0/99\n", []string{"c.yml:5:", "modules.m.allowed_targets[1]", "invalid CIDR"}},
+		{"bad port", "modules:\n  m:\n    allowed_targets: ['host:70000']\n", []string{"c.yml:3:", "invalid port"}},
+		{"syntax", "modules:\n  m: [\n", []string{"c.yml:2: ", "did not find expected node content"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(tc.yaml), "c.yml")
+			if err == nil {
+				t.Fatal("no error")
+			}
+			msg := err.Error()
+			if strings.Contains(msg, "\n") {
+				t.Errorf("error spans lines: %q", msg)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("error %q lacks %q", msg, w)
+				}
+			}
+		})
+	}
+}
+
+func TestSecretsMarshalMasked(t *testing.T) {
+	c, err := Parse([]byte("auths:\n  a:\n    username: u\n    password: hunter2-secret\nmodules:\n  m:\n    auth: a\n"), "c.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := yaml.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(out), "hunter2") || !strings.Contains(string(out), "password: <secret>") {
+		t.Errorf("marshalled config:\n%s", out)
+	}
+	if s := c.Auths["a"].Password.String(); s != Masked {
+		t.Errorf("Secret.String() = %q", s)
+	}
+	// What /config shows must load again.
+	if _, err := Parse(out, "roundtrip.yml"); err != nil {
+		t.Errorf("marshalled config does not load: %v", err)
+	}
+}
+
+func TestEmbeddedDefault(t *testing.T) {
+	c := Default()
+	m := c.Modules[DefaultModule]
+	if m == nil || time.Duration(m.Timeout) != DefaultTimeout || m.Auth != "" || len(c.Auths) != 0 || len(m.AllowedTargets) != 0 {
+		t.Errorf("default config: %+v, module %+v", c, m)
+	}
+}
+
+func TestShippedConfigLoads(t *testing.T) {
+	if _, err := Load("../redis_probe.yml"); err != nil {
+		t.Fatal(err)
+	}
+}
