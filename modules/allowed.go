@@ -12,8 +12,8 @@ import (
 
 // AllowedTargets lists the targets a module or an auth may reach. Each entry
 // is a host glob ("*.cache.internal"), an IP or a CIDR ("10.0.0.0/8",
-// "[fd00::]/8"), or a unix socket path glob ("/run/redis/*.sock"), with an
-// optional ":port" (a bracketed IPv6 address or prefix takes "[…]:port").
+// "fd00::/8", "[fd00::/8]:6379"), or a unix socket path glob ("/run/redis/*.sock"), with an
+// optional ":port" (an IPv6 address or prefix takes one as "[…]:port").
 // Empty allows every target. Host names are matched as written, never
 // resolved, so a CIDR entry only admits IP-literal targets.
 type AllowedTargets []targetPattern
