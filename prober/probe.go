@@ -29,9 +29,11 @@ func Probe(ctx context.Context, client *redis.Client, m *modules.Module, logger 
 	for _, args := range p.commands {
 		r.cmds[commandKey(args)] = pipe.Do(ctx, args...)
 	}
-	_, _ = pipe.Exec(ctx) // each command keeps its own error
+	_, execErr := pipe.Exec(ctx) // each command that was sent keeps its own error
 
-	up := ping.Err() == nil
+	// A connection that failed to open or authenticate leaves the commands
+	// unanswered and without errors: only PONG proves Redis served us.
+	up := ping.Val() == "PONG"
 	if up {
 		logger.Log("msg", "Round trip done", "commands", len(p.commands)+1, "duration_seconds", time.Since(start).Seconds())
 		for _, c := range p.collectors {
@@ -42,7 +44,11 @@ func Probe(ctx context.Context, client *redis.Client, m *modules.Module, logger 
 			e.emit(collectorSuccess, boolValue(err == nil), c.name)
 		}
 	} else {
-		logger.Log("msg", "Redis did not answer", "err", ping.Err())
+		err := ping.Err()
+		if err == nil {
+			err = execErr
+		}
+		logger.Log("msg", "Redis did not answer PING", "err", err)
 	}
 
 	d := time.Since(start).Seconds()

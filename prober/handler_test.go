@@ -1,0 +1,53 @@
+package prober
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/redis-probe/redis_probe_exporter/internal/conn"
+	"github.com/redis-probe/redis_probe_exporter/internal/history"
+	"github.com/redis-probe/redis_probe_exporter/modules"
+)
+
+const testConfig = "modules:\n  default:\n    timeout: 2s\n"
+
+func newTestHandler(t testing.TB, config string) *Handler {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "redis_probe.yml")
+	if err := os.WriteFile(file, []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	holder, err := modules.NewHolder(file, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := conn.NewPool(16, time.Minute)
+	t.Cleanup(pool.Close)
+	return NewHandler(holder, pool, history.New(10), log.NewNopLogger(), 500*time.Millisecond, prometheus.NewRegistry())
+}
+
+func serveProbe(h http.Handler, params url.Values) *httptest.ResponseRecorder {
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/probe?"+params.Encode(), nil))
+	return w
+}
+
+// probeExposition is what /probe answers for addr with the default module.
+func probeExposition(t testing.TB, addr string) string {
+	t.Helper()
+	w := serveProbe(newTestHandler(t, testConfig), url.Values{"target": {addr}})
+	body, _ := io.ReadAll(w.Body)
+	if w.Code != http.StatusOK {
+		t.Fatalf("status %d: %s", w.Code, body)
+	}
+	return string(body)
+}

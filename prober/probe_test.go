@@ -1,0 +1,229 @@
+package prober
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis-probe/redis_probe_exporter/internal/info"
+	"github.com/redis-probe/redis_probe_exporter/internal/redistest"
+	"github.com/redis-probe/redis_probe_exporter/modules"
+)
+
+func TestProbeRealRedis(t *testing.T) {
+	s := redistest.StartRedis(t)
+	ctx := context.Background()
+	c := s.Client(t)
+	for i := range 5 {
+		c.Set(ctx, fmt.Sprintf("k%d", i), i, 0)
+	}
+	c.Set(ctx, "ttl", 1, time.Hour)
+	c.Do(ctx, "SELECT", 2)
+
+	got, ok := probeTarget(t, s.Addr(), mustModule(t, "    timeout: 2s\n"), nil)
+	if !ok {
+		t.Fatal("probe failed")
+	}
+	nan := math.NaN()
+	expect(t, got, map[string]float64{
+		"probe_success":                                    1,
+		"redis_up":                                         1,
+		`redis_db_keys{db="db0"}`:                          6,
+		`redis_db_keys_expiring{db="db0"}`:                 1,
+		`probe_collector_success{collector="info"}`:        1,
+		`probe_collector_success{collector="keyspace"}`:    1,
+		`probe_collector_success{collector="replication"}`: 1,
+		"redis_connected_slaves":                           0,
+		"redis_memory_used_bytes":                          nan,
+		"probe_duration_seconds":                           nan,
+	})
+	if v := got["redis_uptime_in_seconds"].value; v < 0 || v > 60 {
+		t.Errorf("uptime %v", v)
+	}
+	if v := got["redis_connected_clients"].value; v < 1 {
+		t.Errorf("connected clients %v, want at least the probe's own", v)
+	}
+	version := redisVersion(t)
+	want := fmt.Sprintf(`redis_version="%s",role="master"`, version)
+	found := false
+	for k := range got {
+		found = found || strings.HasPrefix(k, "redis_instance_info{") && strings.Contains(k, want) && strings.Contains(k, fmt.Sprintf(`tcp_port="%d"`, s.Port))
+	}
+	if !found {
+		t.Errorf("no redis_instance_info with %s", want)
+	}
+}
+
+func redisVersion(t *testing.T) string {
+	out, err := exec.Command("redis-server", "--version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range strings.Fields(string(out)) {
+		if v, ok := strings.CutPrefix(f, "v="); ok {
+			return v
+		}
+	}
+	t.Fatalf("no version in %q", out)
+	return ""
+}
+
+func TestProbeReplication(t *testing.T) {
+	master := redistest.StartRedis(t)
+	replica := redistest.StartRedis(t, "--replicaof", "127.0.0.1", fmt.Sprint(master.Port))
+	ctx := context.Background()
+	master.Client(t).Set(ctx, "a", "b", 0)
+	rc := replica.Client(t)
+	redistest.WaitFor(t, 10*time.Second, func() error {
+		text, err := rc.Info(ctx, "replication").Result()
+		if err != nil {
+			return err
+		}
+		if v, _ := info.Get(info.Parse(text), "master_link_status"); v != "up" {
+			return fmt.Errorf("link %s", v)
+		}
+		if n, _ := rc.DBSize(ctx).Result(); n != 1 {
+			return fmt.Errorf("replica has %d keys", n)
+		}
+		return nil
+	}, nil)
+
+	m := mustModule(t, "    timeout: 2s\n")
+	got, ok := probeTarget(t, replica.Addr(), m, nil)
+	if !ok {
+		t.Fatal("replica probe failed")
+	}
+	expect(t, got, map[string]float64{
+		"redis_master_link_up": 1,
+		fmt.Sprintf(`redis_slave_info{master_host="127.0.0.1",master_port="%d",read_only="1"}`, master.Port): 1,
+		`redis_db_keys{db="db0"}`: 1,
+	})
+	roleOf := func(got map[string]sample) string {
+		for k := range got {
+			if i := strings.Index(k, `role="`); strings.HasPrefix(k, "redis_instance_info") && i > 0 {
+				return k[i+6 : i+6+strings.Index(k[i+6:], `"`)]
+			}
+		}
+		return ""
+	}
+	if r := roleOf(got); r != "slave" {
+		t.Errorf("replica role %q", r)
+	}
+
+	got, _ = probeTarget(t, master.Addr(), m, nil)
+	expect(t, got, map[string]float64{"redis_connected_slaves": 1})
+	found := false
+	for k, v := range got {
+		if strings.HasPrefix(k, "redis_connected_slave_offset_bytes{") && strings.Contains(k, fmt.Sprintf(`slave_port="%d"`, replica.Port)) && strings.Contains(k, `slave_state="online"`) {
+			found = v.value > 0
+		}
+	}
+	if !found {
+		t.Errorf("master reports no online replica offset for port %d", replica.Port)
+	}
+	if r := roleOf(got); r != "master" {
+		t.Errorf("master role %q", r)
+	}
+}
+
+// A filter that excludes every family INFO feeds means INFO is not sent.
+func TestFilterSkipsCommands(t *testing.T) {
+	s := redistest.StartRedis(t)
+	c := s.Client(t)
+	infoCalls := func() float64 {
+		text, err := c.Info(context.Background(), "commandstats").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _ := info.Get(info.Parse(text), "cmdstat_info")
+		var n float64
+		info.Pairs(v, func(k, v string) {
+			if k == "calls" {
+				fmt.Sscan(v, &n)
+			}
+		})
+		return n
+	}
+	for _, tc := range []struct {
+		name, module string
+		infoSent     float64
+		present      []string
+		absent       []string
+	}{
+		{"everything", "    timeout: 2s\n", 1, []string{"redis_up", "redis_memory_used_bytes", `redis_db_keys{db="db0"}`}, nil},
+		{"only keyspace", "    metrics:\n      include: ['redis_db_.*']\n", 1, []string{"redis_up", "probe_success", `redis_db_keys{db="db0"}`}, []string{"redis_memory_used_bytes", `probe_collector_success{collector="info"}`}},
+		{"no INFO family", "    metrics:\n      include: ['redis_up']\n", 0, []string{"redis_up", "probe_success", "probe_duration_seconds"}, []string{`redis_db_keys{db="db0"}`}},
+		{"exclude all", "    metrics:\n      exclude: ['.*']\n", 0, []string{"redis_up", "probe_success", "probe_duration_seconds"}, []string{"redis_connected_clients"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := infoCalls()
+			got, ok := probeTarget(t, s.Addr(), mustModule(t, tc.module), nil)
+			after := infoCalls()
+			if !ok {
+				t.Fatal("probe failed")
+			}
+			// after-before counts our own INFO commandstats once.
+			if sent := after - before - 1; sent != tc.infoSent {
+				t.Errorf("probe sent INFO %v times, want %v", sent, tc.infoSent)
+			}
+			for _, k := range tc.present {
+				if _, ok := got[k]; !ok {
+					t.Errorf("missing %s", k)
+				}
+			}
+			for _, k := range tc.absent {
+				if _, ok := got[k]; ok {
+					t.Errorf("filter kept %s", k)
+				}
+			}
+		})
+	}
+}
+
+func TestProbeAuth(t *testing.T) {
+	s := redistest.StartRedis(t, "--requirepass", "default-pw")
+	ctx := context.Background()
+	admin := s.Client(t)
+	admin.Do(ctx, "AUTH", "default-pw")
+	if err := admin.Do(ctx, "ACL", "SETUSER", "exporter", "on", ">exporter-pw", "+@all", "-@write", "~*").Err(); err != nil {
+		t.Fatal(err)
+	}
+	m := mustModule(t, "    timeout: 2s\n")
+	for _, tc := range []struct {
+		name string
+		auth *modules.Auth
+		up   float64
+	}{
+		{"requirepass", &modules.Auth{Password: "default-pw"}, 1},
+		{"acl user", &modules.Auth{Username: "exporter", Password: "exporter-pw"}, 1},
+		{"wrong password", &modules.Auth{Username: "exporter", Password: "nope"}, 0},
+		{"no auth", nil, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := probeTarget(t, s.Addr(), m, tc.auth)
+			expect(t, got, map[string]float64{"redis_up": tc.up, "probe_success": tc.up})
+			if ok != (tc.up == 1) {
+				t.Errorf("ok = %v", ok)
+			}
+			if tc.up == 0 && len(got) != 3 {
+				t.Errorf("a failed probe returns %d series, want probe_success, probe_duration_seconds and redis_up", len(got))
+			}
+		})
+	}
+}
+
+// The exposition of a real probe passes promtool's lint.
+func TestPromtoolCheckMetrics(t *testing.T) {
+	s := redistest.StartRedis(t, "--replicaof", "127.0.0.1", "1") // a replica whose master is down
+	out := probeExposition(t, s.Addr())
+	cmd := exec.Command("promtool", "check", "metrics")
+	cmd.Stdin = strings.NewReader(out)
+	res, err := cmd.CombinedOutput()
+	if err != nil || len(strings.TrimSpace(string(res))) > 0 {
+		t.Errorf("promtool check metrics: %v\n%s", err, res)
+	}
+}
