@@ -5,7 +5,6 @@ import (
 	"sort"
 	"sync"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redis-probe/redis_probe_exporter/internal/info"
@@ -26,28 +25,6 @@ var collectors []*collector
 func register(c *collector) {
 	collectors = append(collectors, c)
 	sort.Slice(collectors, func(i, j int) bool { return collectors[i].name < collectors[j].name })
-}
-
-// A family is one metric name with its help, type and label names. Its
-// descriptor is built once, when the collector is declared.
-type family struct {
-	name   string
-	help   string
-	typ    prometheus.ValueType
-	labels []string
-	desc   *prometheus.Desc
-}
-
-func newFamily(name, help string, typ prometheus.ValueType, labels ...string) *family {
-	return &family{name, help, typ, labels, prometheus.NewDesc(name, help, labels, nil)}
-}
-
-func gauge(name, help string, labels ...string) *family {
-	return newFamily(name, help, prometheus.GaugeValue, labels...)
-}
-
-func counter(name, help string, labels ...string) *family {
-	return newFamily(name, help, prometheus.CounterValue, labels...)
 }
 
 // replies holds the answers to one probe's pipelined commands.
@@ -76,27 +53,13 @@ func (r *replies) infoFields() ([]info.Field, error) {
 
 var infoAll = []any{"INFO", "ALL"}
 
-// emitter gathers a probe's metrics, dropping the families its module's
-// filter excludes.
-type emitter struct {
-	plan    *plan
-	metrics []prometheus.Metric
-}
-
-func (e *emitter) emit(f *family, v float64, labels ...string) {
-	if !e.plan.keep[f] {
-		return
-	}
-	e.metrics = append(e.metrics, prometheus.MustNewConstMetric(f.desc, f.typ, v, labels...))
-}
-
 // plan is what a module's probe does: the collectors whose families its
 // filter keeps, their commands, and the kept families. It is worked out once
 // per module and config.
 type plan struct {
 	collectors []*collector
 	commands   [][]any
-	keep       map[*family]bool
+	keep       []bool // by family id
 }
 
 var plans sync.Map // *modules.Module -> *plan
@@ -105,16 +68,16 @@ func planFor(m *modules.Module) *plan {
 	if p, ok := plans.Load(m); ok {
 		return p.(*plan)
 	}
-	p := &plan{keep: map[*family]bool{}}
+	p := &plan{keep: make([]bool, len(families))}
 	for _, f := range probeFamilies {
-		p.keep[f] = true // never filtered
+		p.keep[f.id] = true // never filtered
 	}
 	sent := map[string]bool{}
 	for _, c := range collectors {
 		used := false
 		for _, f := range c.families {
 			if m.Metrics.Keeps(f.name) {
-				p.keep[f], used = true, true
+				p.keep[f.id], used = true, true
 			}
 		}
 		if !used {
@@ -128,7 +91,7 @@ func planFor(m *modules.Module) *plan {
 			}
 		}
 	}
-	p.keep[collectorSuccess] = m.Metrics.Keeps(collectorSuccess.name)
+	p.keep[collectorSuccess.id] = m.Metrics.Keeps(collectorSuccess.name)
 	plans.Store(m, p)
 	return p
 }

@@ -111,28 +111,26 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	start := time.Now()
 	client, release := h.pool.Get(t, authName, auth)
-	metrics, ok := Probe(ctx, client, m, probeLog)
+	result, ok := Probe(ctx, client, m, probeLog)
 	release()
 	took := time.Since(start)
 
-	result := "failure"
+	outcome := "failure"
 	if ok {
-		result = "success"
+		outcome = "success"
 	}
-	h.probes.WithLabelValues(moduleName, result).Inc()
+	h.probes.WithLabelValues(moduleName, outcome).Inc()
 	h.duration.WithLabelValues(moduleName).Observe(took.Seconds())
 	h.history.Add(history.Probe{
 		Target: q.Get("target"), Module: moduleName, Auth: authName,
 		Success: ok, Duration: took, Time: start, Log: logBuf.String(),
 	})
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(constCollector(metrics))
 	if q.Get("debug") == "true" {
-		h.serveDebug(w, reg, &logBuf, moduleName, m, authName, auth)
+		h.serveDebug(w, result, &logBuf, moduleName, m, authName, auth)
 		return
 	}
-	promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}).ServeHTTP(w, r)
+	promhttp.HandlerFor(result, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}).ServeHTTP(w, r)
 }
 
 // timeout is the smaller of the module's timeout and Prometheus's scrape
@@ -161,10 +159,10 @@ func probeLogger(buf *bytes.Buffer, server log.Logger) log.Logger {
 	})
 }
 
-func (h *Handler) serveDebug(w http.ResponseWriter, reg *prometheus.Registry, logs *bytes.Buffer, moduleName string, m *modules.Module, authName string, auth *modules.Auth) {
+func (h *Handler) serveDebug(w http.ResponseWriter, result prometheus.Gatherer, logs *bytes.Buffer, moduleName string, m *modules.Module, authName string, auth *modules.Auth) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	fmt.Fprintf(w, "Logs for the probe:\n%s\n\nMetrics that would have been returned:\n", logs)
-	mfs, err := reg.Gather()
+	mfs, err := result.Gather()
 	if err != nil {
 		fmt.Fprintf(w, "# gathering: %v\n", err)
 	}
@@ -178,17 +176,4 @@ func (h *Handler) serveDebug(w http.ResponseWriter, reg *prometheus.Registry, lo
 	}
 	out, _ := yaml.Marshal(shown)
 	fmt.Fprintf(w, "\n\nModule configuration:\n%s", out)
-}
-
-// constCollector hands a probe's ready metrics to a fresh registry. It
-// describes nothing, so the registry does not check it against descriptors:
-// the families are fixed in code and checked by tests.
-type constCollector []prometheus.Metric
-
-func (c constCollector) Describe(chan<- *prometheus.Desc) {}
-
-func (c constCollector) Collect(ch chan<- prometheus.Metric) {
-	for _, m := range c {
-		ch <- m
-	}
 }

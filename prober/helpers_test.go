@@ -23,41 +23,39 @@ type sample struct {
 	value float64
 }
 
-func samples(t testing.TB, ms []prometheus.Metric) map[string]sample {
+func samples(t testing.TB, g prometheus.Gatherer) map[string]sample {
 	t.Helper()
+	mfs, err := g.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
 	out := map[string]sample{}
-	for _, m := range ms {
-		var d dto.Metric
-		if err := m.Write(&d); err != nil {
-			t.Fatal(err)
+	for _, mf := range mfs {
+		for _, d := range mf.GetMetric() {
+			addSample(t, out, mf.GetName(), d)
 		}
-		name := fqName(m.Desc())
-		var labels []string
-		for _, lp := range d.GetLabel() {
-			labels = append(labels, lp.GetName()+`="`+lp.GetValue()+`"`)
-		}
-		sort.Strings(labels)
-		key := name
-		if len(labels) > 0 {
-			key += "{" + strings.Join(labels, ",") + "}"
-		}
-		s := sample{typ: dto.MetricType_GAUGE, value: d.GetGauge().GetValue()}
-		if d.Counter != nil {
-			s = sample{typ: dto.MetricType_COUNTER, value: d.GetCounter().GetValue()}
-		}
-		if _, dup := out[key]; dup {
-			t.Errorf("duplicate series %s", key)
-		}
-		out[key] = s
 	}
 	return out
 }
 
-// fqName reads the name out of Desc's String, the only place it shows.
-func fqName(d *prometheus.Desc) string {
-	s := d.String()
-	s = s[strings.Index(s, `fqName: "`)+len(`fqName: "`):]
-	return s[:strings.Index(s, `"`)]
+func addSample(t testing.TB, out map[string]sample, name string, d *dto.Metric) {
+	var labels []string
+	for _, lp := range d.GetLabel() {
+		labels = append(labels, lp.GetName()+`="`+lp.GetValue()+`"`)
+	}
+	sort.Strings(labels)
+	key := name
+	if len(labels) > 0 {
+		key += "{" + strings.Join(labels, ",") + "}"
+	}
+	s := sample{typ: dto.MetricType_GAUGE, value: d.GetGauge().GetValue()}
+	if d.Counter != nil {
+		s = sample{typ: dto.MetricType_COUNTER, value: d.GetCounter().GetValue()}
+	}
+	if _, dup := out[key]; dup {
+		t.Errorf("duplicate series %s", key)
+	}
+	out[key] = s
 }
 
 // expect checks each series' value; a NaN want only checks presence.

@@ -5,7 +5,6 @@ import (
 	"os"
 	"testing"
 
-	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/redis-probe/redis_probe_exporter/internal/info"
@@ -20,13 +19,13 @@ func collectRecorded(t *testing.T, file string) map[string]sample {
 		t.Fatal(err)
 	}
 	r := &replies{info: info.Parse(string(text)), parsed: true}
-	e := &emitter{plan: planFor(mustModule(t, "    timeout: 1s\n"))}
+	e := newEmitter(planFor(mustModule(t, "    timeout: 1s\n")))
 	for _, c := range collectors {
 		if err := c.collect(r, e); err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
 	}
-	return samples(t, e.metrics)
+	return samples(t, e)
 }
 
 func TestInfoOnRecordedMaster(t *testing.T) {
@@ -98,8 +97,8 @@ func TestFamilies(t *testing.T) {
 			}
 			seen[f.name] = c.name
 			isTotal := len(f.name) > 6 && f.name[len(f.name)-6:] == "_total"
-			if isTotal != (f.typ == prometheus.CounterValue) {
-				t.Errorf("%s: counter %v but _total %v", f.name, f.typ == prometheus.CounterValue, isTotal)
+			if isTotal != (f.typ == dto.MetricType_COUNTER) {
+				t.Errorf("%s: counter %v but _total %v", f.name, f.typ == dto.MetricType_COUNTER, isTotal)
 			}
 			if len(f.help) < 15 {
 				t.Errorf("%s: help %q says too little", f.name, f.help)

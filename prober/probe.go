@@ -18,10 +18,10 @@ import (
 // asks. It ends by ctx's deadline. PING goes first in the pipeline: its
 // answer is what redis_up and probe_success report, so that a forbidden or
 // failing collector command never marks a healthy Redis down.
-func Probe(ctx context.Context, client *redis.Client, m *modules.Module, logger log.Logger) ([]prometheus.Metric, bool) {
+func Probe(ctx context.Context, client *redis.Client, m *modules.Module, logger log.Logger) (prometheus.Gatherer, bool) {
 	start := time.Now()
 	p := planFor(m)
-	e := &emitter{plan: p, metrics: make([]prometheus.Metric, 0, 256)}
+	e := newEmitter(p)
 
 	pipe := client.Pipeline()
 	ping := pipe.Ping(ctx)
@@ -60,5 +60,5 @@ func Probe(ctx context.Context, client *redis.Client, m *modules.Module, logger 
 	} else {
 		logger.Log("msg", "Probe failed", "duration_seconds", d)
 	}
-	return e.metrics, up
+	return e, up
 }
