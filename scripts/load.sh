@@ -30,13 +30,13 @@ wait_for redis-cli -p "$rport" ping
 wait_for curl -sf "127.0.0.1:$eport/-/healthy"
 redis-cli -p "$rport" debug populate 1000 >/dev/null
 url="http://127.0.0.1:$eport/probe?target=127.0.0.1:$rport"
-curl -sf "$url" | grep -q '^probe_success 1' || { echo "probe failed" >&2; exit 1; }
+first=$(curl -s "$url&debug=true"); grep -q '^probe_success 1' <<<"$first" || { echo "probe failed: $first" >&2; exit 1; }
 
 echo "# redis $(redis-server --version | awk '{print $3}'), $(nproc) cores, ${DURATION}s per run"
 for c in 1 16; do
 	t=$(( c < 2 ? 1 : 2 ))
 	e0=$(cpu_ticks "$epid"); r0=$(cpu_ticks "$rpid")
-	out=$(wrk -t"$t" -c"$c" -d"${DURATION}s" --latency "$url")
+	out=$(wrk -t"$t" -c"$c" -d"${DURATION}s" --latency ${WRK_HEADER:+-H "$WRK_HEADER"} "$url")
 	e1=$(cpu_ticks "$epid"); r1=$(cpu_ticks "$rpid")
 	n=$(awk '/requests in/ {print $1}' <<<"$out")
 	rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")

@@ -133,8 +133,8 @@ func (p *Pool) reap() {
 }
 
 // options builds a client that sends only what a probe needs: no CLIENT
-// SETINFO, no RESP3 HELLO, no retries, and deadlines taken from the probe's
-// context.
+// SETINFO, no RESP3 HELLO, no retried commands or dials, and deadlines taken
+// from the probe's context.
 func options(t target.Target, auth *modules.Auth) *redis.Options {
 	o := &redis.Options{
 		Network:               t.Network,
@@ -144,6 +144,7 @@ func options(t target.Target, auth *modules.Auth) *redis.Options {
 		DisableIdentity:       true,
 		ContextTimeoutEnabled: true,
 		MaxRetries:            -1,
+		DialerRetries:         1, // a down target fails at once, not after 5 dials 100 ms apart
 		PoolSize:              4,
 		MaxIdleConns:          2,
 		ConnMaxIdleTime:       time.Minute,

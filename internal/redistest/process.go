@@ -195,6 +195,8 @@ type Exporter struct {
 	Addr string // "127.0.0.1:port", as a Prometheus target
 	Dir  string // its working directory, a fresh temp dir
 	p    *process
+
+	stopped bool // by Stop, before the test's cleanup
 }
 
 // StartExporter runs bin with --web.listen-address on a free loopback port
@@ -209,7 +211,15 @@ func StartExporter(t testing.TB, bin string, args ...string) *Exporter {
 	}, "/-/healthy", 15*time.Second)
 	e := &Exporter{URL: base, Addr: strings.TrimPrefix(base, "http://"), Dir: dir, p: p}
 	t.Cleanup(func() {
+		crashed, err := e.Exited()
+		crashed = crashed && !e.stopped
 		e.Stop()
+		switch {
+		case crashed:
+			t.Errorf("redis_probe_exporter exited before the test ended: %v", err)
+		case e.p.err != nil:
+			t.Errorf("redis_probe_exporter did not exit cleanly on SIGTERM: %v", e.p.err)
+		}
 		if t.Failed() {
 			t.Logf("redis_probe_exporter log:\n%s", e.Log())
 		}
@@ -223,8 +233,12 @@ func (e *Exporter) Signal(sig os.Signal) error { return e.p.cmd.Process.Signal(s
 // Log is what the exporter wrote to stderr (and stdout) so far.
 func (e *Exporter) Log() string { return e.p.out.String() }
 
-// Stop stops the exporter now: SIGTERM, then SIGKILL after 5s.
-func (e *Exporter) Stop() { e.p.stop(5 * time.Second) }
+// Stop stops the exporter now: SIGTERM, then SIGKILL after 5s. Call it
+// from the test's goroutine.
+func (e *Exporter) Stop() {
+	e.stopped = true
+	e.p.stop(5 * time.Second)
+}
 
 // Exited reports whether the process has exited, and how.
 func (e *Exporter) Exited() (bool, error) {
