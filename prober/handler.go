@@ -130,7 +130,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.serveDebug(w, result, &logBuf, moduleName, m, authName, auth)
 		return
 	}
-	promhttp.HandlerFor(result, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}).ServeHTTP(w, r)
+	// No gzip: it more than doubled the exporter's CPU per probe (load.sh:
+	// 0.28 ms plain, 0.68 ms gzipped) to save a few kB on a local network.
+	promhttp.HandlerFor(result, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError, DisableCompression: true}).ServeHTTP(w, r)
 }
 
 // timeout is the smaller of the module's timeout and Prometheus's scrape
