@@ -1,0 +1,103 @@
+package conn
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis-probe/redis_probe_exporter/internal/redistest"
+	"github.com/redis-probe/redis_probe_exporter/internal/target"
+	"github.com/redis-probe/redis_probe_exporter/modules"
+)
+
+// connections counts the clients Redis has open that are not admin.
+func connections(t *testing.T, s *redistest.Server) int {
+	t.Helper()
+	admin := s.Client(t)
+	list, err := admin.ClientList(context.Background()).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Count(list, "\n") - 1 // less the admin connection itself
+}
+
+func ping(t *testing.T, p *Pool, tg target.Target, authName string, auth *modules.Auth) {
+	t.Helper()
+	c, release := p.Get(tg, authName, auth)
+	defer release()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := c.Ping(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPoolReusesOneConnection(t *testing.T) {
+	s := redistest.StartRedis(t)
+	tg, _ := target.Parse(s.Addr())
+	p := NewPool(8, time.Minute)
+	defer p.Close()
+	for range 20 {
+		ping(t, p, tg, "", nil)
+	}
+	if n := connections(t, s); n != 1 {
+		t.Errorf("20 sequential probes hold %d connections, want 1", n)
+	}
+	if p.Len() != 1 {
+		t.Errorf("pool holds %d clients, want 1", p.Len())
+	}
+	// Another auth name is another client: credentials never cross.
+	ping(t, p, tg, "other", nil)
+	if p.Len() != 2 {
+		t.Errorf("pool holds %d clients, want 2", p.Len())
+	}
+}
+
+func TestPoolResetClosesConnections(t *testing.T) {
+	s := redistest.StartRedis(t)
+	tg, _ := target.Parse(s.Addr())
+	p := NewPool(8, time.Minute)
+	defer p.Close()
+	ping(t, p, tg, "", nil)
+
+	// A probe in flight keeps its client until it releases it.
+	c, release := p.Get(tg, "", nil)
+	p.Reset()
+	if p.Len() != 0 {
+		t.Fatalf("pool holds %d clients after Reset", p.Len())
+	}
+	if err := c.Ping(context.Background()).Err(); err != nil {
+		t.Fatalf("in-flight client closed under its probe: %v", err)
+	}
+	release()
+	redistest.WaitFor(t, 5*time.Second, func() error {
+		if n := connections(t, s); n != 0 {
+			return fmt.Errorf("%d connections still open", n)
+		}
+		return nil
+	}, nil)
+}
+
+func TestPoolBoundsAndReapsIdleClients(t *testing.T) {
+	servers := []*redistest.Server{redistest.StartRedis(t), redistest.StartRedis(t), redistest.StartRedis(t)}
+	p := NewPool(2, 200*time.Millisecond)
+	defer p.Close()
+	for _, s := range servers {
+		tg, _ := target.Parse(s.Addr())
+		ping(t, p, tg, "", nil)
+	}
+	if p.Len() != 2 {
+		t.Errorf("pool of at most 2 holds %d clients", p.Len())
+	}
+	if n := connections(t, servers[0]); n != 0 {
+		t.Errorf("the least recently used client kept %d connections", n)
+	}
+	redistest.WaitFor(t, 5*time.Second, func() error {
+		if p.Len() != 0 {
+			return fmt.Errorf("%d idle clients not reaped", p.Len())
+		}
+		return nil
+	}, nil)
+}
