@@ -34,6 +34,26 @@ func BenchmarkProbe(b *testing.B) {
 	}
 }
 
+// BenchmarkProbeNewConnection is a probe that dials and closes its own
+// connection, as it would without the pool: the figure the pool saves.
+func BenchmarkProbeNewConnection(b *testing.B) {
+	s := redistest.StartRedis(b)
+	tg, _ := target.Parse(s.Addr())
+	m := mustModule(b, "    timeout: 2s\n")
+	b.ReportAllocs()
+	for b.Loop() {
+		pool := conn.NewPool(1, time.Minute)
+		client, release := pool.Get(tg, "", nil)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		if _, ok := Probe(ctx, client, m, log.NewNopLogger()); !ok {
+			b.Fatal("probe failed")
+		}
+		cancel()
+		release()
+		pool.Close()
+	}
+}
+
 // BenchmarkProbeHandler is what /probe costs end to end: parameters, probe,
 // fresh registry and text encoding.
 func BenchmarkProbeHandler(b *testing.B) {
