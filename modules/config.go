@@ -45,10 +45,18 @@ type TLS struct {
 // Module is a named way of probing: its deadline, its default auth, which
 // metric families it returns and which targets it may reach.
 type Module struct {
-	Timeout        Duration       `yaml:"timeout"`
-	Auth           string         `yaml:"auth,omitempty"`
-	Metrics        MetricFilter   `yaml:"metrics,omitempty"`
-	AllowedTargets AllowedTargets `yaml:"allowed_targets,omitempty"`
+	Timeout        Duration        `yaml:"timeout"`
+	Auth           string          `yaml:"auth,omitempty"`
+	Collectors     map[string]bool `yaml:"collectors,omitempty"` // on or off, over each collector's default
+	Metrics        MetricFilter    `yaml:"metrics,omitempty"`
+	AllowedTargets AllowedTargets  `yaml:"allowed_targets,omitempty"`
+
+	// ConfigParameters are CONFIG GET parameters (globs allowed) the config
+	// collector exports beyond its own list; secrets are never exported.
+	ConfigParameters []string `yaml:"config_parameters,omitempty"`
+	// ClientSeries caps the per-client series of the clients collector;
+	// 0 (the default) gives aggregates only.
+	ClientSeries int `yaml:"client_series,omitempty"`
 }
 
 // MetricFilter keeps the metric families whose names fully match one of

@@ -109,6 +109,19 @@ func (c *Config) validate() []fieldError {
 		if m.Auth != "" && c.Auths[m.Auth] == nil {
 			add(p+".auth", "unknown auth %q", m.Auth)
 		}
+		for _, name := range sortedKeys(m.Collectors) {
+			if !knownCollector(name) {
+				add(p+".collectors."+name, "unknown collector %q: known are %s", name, strings.Join(CollectorNames(), ", "))
+			}
+		}
+		for i, param := range m.ConfigParameters {
+			if IsSecretParameter(param) {
+				add(fmt.Sprintf("%s.config_parameters[%d]", p, i), "%q is a secret and is never exported", param)
+			}
+		}
+		if m.ClientSeries < 0 {
+			add(p+".client_series", "must be 0 or more")
+		}
 	}
 	return errs
 }

@@ -2,6 +2,7 @@ package prober
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 
@@ -12,12 +13,18 @@ import (
 )
 
 // A collector turns the replies to its fixed Redis commands into metrics.
-// Each lives in its own file and registers itself in init.
+// Each lives in its own file and registers itself in init. When one of its
+// commands fails (an old Redis, a renamed or forbidden command) it emits
+// nothing, and probe_collector_success says so; the rest of the probe
+// stands.
 type collector struct {
-	name     string
-	commands [][]any // fixed commands; identical ones are sent once per probe
-	families []*family
-	collect  func(r *replies, e *emitter) error
+	name      string
+	defaultOn bool    // whether a module without a collectors: entry for it runs it
+	commands  [][]any // fixed commands; identical ones are sent once per probe
+	// moduleCommands adds commands that depend on the module, if set.
+	moduleCommands func(m *modules.Module) [][]any
+	families       []*family
+	collect        func(r *replies, e *emitter) error
 }
 
 var collectors []*collector
@@ -25,10 +32,12 @@ var collectors []*collector
 func register(c *collector) {
 	collectors = append(collectors, c)
 	sort.Slice(collectors, func(i, j int) bool { return collectors[i].name < collectors[j].name })
+	modules.RegisterCollector(c.name, c.defaultOn)
 }
 
 // replies holds the answers to one probe's pipelined commands.
 type replies struct {
+	module *modules.Module
 	cmds   map[string]*redis.Cmd
 	info   []info.Field
 	parsed bool
@@ -38,6 +47,16 @@ func commandKey(args []any) string { return fmt.Sprint(args...) }
 
 // reply is the answer to a command the collector declared.
 func (r *replies) reply(args ...any) *redis.Cmd { return r.cmds[commandKey(args)] }
+
+// failed returns the first error among the replies to cmds.
+func (r *replies) failed(cmds [][]any) error {
+	for _, args := range cmds {
+		if err := r.reply(args...).Err(); err != nil {
+			return fmt.Errorf("%s: %w", commandKey(args), err)
+		}
+	}
+	return nil
+}
 
 // infoFields is the parsed INFO ALL reply, parsed once for all collectors.
 func (r *replies) infoFields() ([]info.Field, error) {
@@ -57,9 +76,15 @@ var infoAll = []any{"INFO", "ALL"}
 // filter keeps, their commands, and the kept families. It is worked out once
 // per module and config.
 type plan struct {
-	collectors []*collector
-	commands   [][]any
-	keep       []bool // by family id
+	steps    []step
+	commands [][]any // every step's commands, each once
+	keep     []bool  // by family id
+}
+
+// step is a collector and the commands it needs in this module.
+type step struct {
+	c        *collector
+	commands [][]any
 }
 
 var plans sync.Map // *modules.Module -> *plan
@@ -74,6 +99,9 @@ func planFor(m *modules.Module) *plan {
 	}
 	sent := map[string]bool{}
 	for _, c := range collectors {
+		if !m.CollectorEnabled(c.name) {
+			continue
+		}
 		used := false
 		for _, f := range c.families {
 			if m.Metrics.Keeps(f.name) {
@@ -83,8 +111,12 @@ func planFor(m *modules.Module) *plan {
 		if !used {
 			continue
 		}
-		p.collectors = append(p.collectors, c)
-		for _, cmd := range c.commands {
+		st := step{c: c, commands: c.commands}
+		if c.moduleCommands != nil {
+			st.commands = append(slices.Clip(st.commands), c.moduleCommands(m)...)
+		}
+		p.steps = append(p.steps, st)
+		for _, cmd := range st.commands {
 			if k := commandKey(cmd); !sent[k] {
 				sent[k] = true
 				p.commands = append(p.commands, cmd)

@@ -164,9 +164,10 @@ var (
 
 func init() {
 	register(&collector{
-		name:     "info",
-		commands: [][]any{infoAll},
-		families: append(infoFields.families(), instanceInfo, startTime),
+		name:      "info",
+		defaultOn: true,
+		commands:  [][]any{infoAll},
+		families:  append(infoFields.families(), instanceInfo, startTime),
 		collect: func(r *replies, e *emitter) error {
 			fields, err := r.infoFields()
 			if err != nil {

@@ -18,9 +18,10 @@ var (
 
 func init() {
 	register(&collector{
-		name:     "keyspace",
-		commands: [][]any{infoAll},
-		families: []*family{dbKeys, dbKeysExpiring, dbAvgTTL},
+		name:      "keyspace",
+		defaultOn: true,
+		commands:  [][]any{infoAll},
+		families:  []*family{dbKeys, dbKeysExpiring, dbAvgTTL},
 		collect: func(r *replies, e *emitter) error {
 			fields, err := r.infoFields()
 			if err != nil {

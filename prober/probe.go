@@ -25,7 +25,7 @@ func Probe(ctx context.Context, client *redis.Client, m *modules.Module, logger 
 
 	pipe := client.Pipeline()
 	ping := pipe.Ping(ctx)
-	r := &replies{cmds: make(map[string]*redis.Cmd, len(p.commands))}
+	r := &replies{module: m, cmds: make(map[string]*redis.Cmd, len(p.commands))}
 	for _, args := range p.commands {
 		r.cmds[commandKey(args)] = pipe.Do(ctx, args...)
 	}
@@ -36,12 +36,15 @@ func Probe(ctx context.Context, client *redis.Client, m *modules.Module, logger 
 	up := ping.Val() == "PONG"
 	if up {
 		logger.Log("msg", "Round trip done", "commands", len(p.commands)+1, "duration_seconds", time.Since(start).Seconds())
-		for _, c := range p.collectors {
-			err := c.collect(r, e)
-			if err != nil {
-				logger.Log("msg", "Collector failed", "collector", c.name, "err", err)
+		for _, st := range p.steps {
+			err := r.failed(st.commands)
+			if err == nil {
+				err = st.c.collect(r, e)
 			}
-			e.emit(collectorSuccess, boolValue(err == nil), c.name)
+			if err != nil {
+				logger.Log("msg", "Collector failed", "collector", st.c.name, "err", err)
+			}
+			e.emit(collectorSuccess, boolValue(err == nil), st.c.name)
 		}
 	} else {
 		err := ping.Err()

@@ -37,9 +37,10 @@ var (
 
 func init() {
 	register(&collector{
-		name:     "replication",
-		commands: [][]any{infoAll},
-		families: append(replicationFields.families(), masterLinkUp, slaveInfo, slaveOffset, slaveLag),
+		name:      "replication",
+		defaultOn: true,
+		commands:  [][]any{infoAll},
+		families:  append(replicationFields.families(), masterLinkUp, slaveInfo, slaveOffset, slaveLag),
 		collect: func(r *replies, e *emitter) error {
 			fields, err := r.infoFields()
 			if err != nil {

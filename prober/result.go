@@ -42,6 +42,14 @@ func counter(name, help string, labels ...string) *family {
 	return newFamily(name, help, dto.MetricType_COUNTER, labels...)
 }
 
+func summary(name, help string, labels ...string) *family {
+	return newFamily(name, help, dto.MetricType_SUMMARY, labels...)
+}
+
+func histogram(name, help string, labels ...string) *family {
+	return newFamily(name, help, dto.MetricType_HISTOGRAM, labels...)
+}
+
 // byName is the family ids sorted by name, the order a gatherer returns.
 var byName = sync.OnceValue(func() []int {
 	ids := make([]int, len(families))
@@ -64,17 +72,50 @@ func newEmitter(p *plan) *emitter {
 	return &emitter{plan: p, out: make([]*dto.MetricFamily, len(families))}
 }
 
-// point holds a metric and its value in one allocation.
-type point struct {
-	metric  dto.Metric
-	gauge   dto.Gauge
-	counter dto.Counter
-	value   float64
+func (e *emitter) emit(f *family, v float64, labels ...string) {
+	m := e.metric(f, labels)
+	if m == nil {
+		return
+	}
+	if f.typ == dto.MetricType_COUNTER {
+		m.Counter = &dto.Counter{Value: &v}
+	} else {
+		m.Gauge = &dto.Gauge{Value: &v}
+	}
 }
 
-func (e *emitter) emit(f *family, v float64, labels ...string) {
-	if !e.plan.keep[f.id] {
+// emitSummary sends a summary: quantiles[i] is the value at quantile q[i].
+func (e *emitter) emitSummary(f *family, count uint64, sum float64, q, quantiles []float64, labels ...string) {
+	m := e.metric(f, labels)
+	if m == nil {
 		return
+	}
+	s := &dto.Summary{SampleCount: &count, SampleSum: &sum, Quantile: make([]*dto.Quantile, len(q))}
+	for i := range q {
+		s.Quantile[i] = &dto.Quantile{Quantile: &q[i], Value: &quantiles[i]}
+	}
+	m.Summary = s
+}
+
+// emitHistogram sends a histogram: counts[i] is the cumulative count of
+// observations up to bounds[i].
+func (e *emitter) emitHistogram(f *family, count uint64, sum float64, bounds []float64, counts []uint64, labels ...string) {
+	m := e.metric(f, labels)
+	if m == nil {
+		return
+	}
+	h := &dto.Histogram{SampleCount: &count, SampleSum: &sum, Bucket: make([]*dto.Bucket, len(bounds))}
+	for i := range bounds {
+		h.Bucket[i] = &dto.Bucket{UpperBound: &bounds[i], CumulativeCount: &counts[i]}
+	}
+	m.Histogram = h
+}
+
+// metric adds a metric with labels to f's family, or returns nil when the
+// module's filter drops f.
+func (e *emitter) metric(f *family, labels []string) *dto.Metric {
+	if !e.plan.keep[f.id] {
+		return nil
 	}
 	if len(labels) != len(f.labels) {
 		panic("prober: " + f.name + " emitted with the wrong number of labels") // a bug, caught by the tests
@@ -84,28 +125,22 @@ func (e *emitter) emit(f *family, v float64, labels ...string) {
 		mf = &dto.MetricFamily{Name: &f.name, Help: &f.help, Type: f.typ.Enum()}
 		e.out[f.id] = mf
 	}
-	s := &point{value: v}
-	if f.typ == dto.MetricType_COUNTER {
-		s.counter.Value = &s.value
-		s.metric.Counter = &s.counter
-	} else {
-		s.gauge.Value = &s.value
-		s.metric.Gauge = &s.gauge
-	}
+	m := &dto.Metric{}
 	if len(labels) > 0 {
 		pairs := make([]dto.LabelPair, len(labels))
 		values := make([]string, len(labels))
-		s.metric.Label = make([]*dto.LabelPair, len(labels))
+		m.Label = make([]*dto.LabelPair, len(labels))
 		for i, j := range f.order {
 			values[i] = labels[j]
 			if !utf8.ValidString(values[i]) {
 				values[i] = strings.ToValidUTF8(values[i], "\uFFFD")
 			}
 			pairs[i] = dto.LabelPair{Name: &f.labels[j], Value: &values[i]}
-			s.metric.Label[i] = &pairs[i]
+			m.Label[i] = &pairs[i]
 		}
 	}
-	mf.Metric = append(mf.Metric, &s.metric)
+	mf.Metric = append(mf.Metric, m)
+	return m
 }
 
 // Gather returns the probe's metric families sorted by name, so that the
