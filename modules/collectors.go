@@ -3,8 +3,8 @@ package modules
 import (
 	"path"
 	"slices"
-	"strings"
 	"sort"
+	"strings"
 	"sync"
 )
 
