@@ -2,6 +2,8 @@ package prober
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -38,27 +40,48 @@ func samples(t testing.TB, g prometheus.Gatherer) map[string]sample {
 	return out
 }
 
+// addSample adds d's series: a gauge or counter as itself, a summary or
+// histogram as its _sum, _count and quantile or bucket series.
 func addSample(t testing.TB, out map[string]sample, name string, d *dto.Metric) {
+	t.Helper()
 	var labels []string
 	for _, lp := range d.GetLabel() {
 		labels = append(labels, lp.GetName()+`="`+lp.GetValue()+`"`)
 	}
-	sort.Strings(labels)
-	key := name
-	if len(labels) > 0 {
-		key += "{" + strings.Join(labels, ",") + "}"
+	add := func(name string, typ dto.MetricType, v float64, extra ...string) {
+		l := append(slices.Clone(labels), extra...)
+		sort.Strings(l)
+		key := name
+		if len(l) > 0 {
+			key += "{" + strings.Join(l, ",") + "}"
+		}
+		if _, dup := out[key]; dup {
+			t.Errorf("duplicate series %s", key)
+		}
+		out[key] = sample{typ: typ, value: v}
 	}
-	s := sample{typ: dto.MetricType_GAUGE, value: d.GetGauge().GetValue()}
-	if d.Counter != nil {
-		s = sample{typ: dto.MetricType_COUNTER, value: d.GetCounter().GetValue()}
+	switch {
+	case d.Counter != nil:
+		add(name, dto.MetricType_COUNTER, d.GetCounter().GetValue())
+	case d.Summary != nil:
+		s := d.GetSummary()
+		add(name+"_sum", dto.MetricType_SUMMARY, s.GetSampleSum())
+		add(name+"_count", dto.MetricType_SUMMARY, float64(s.GetSampleCount()))
+		for _, q := range s.GetQuantile() {
+			add(name, dto.MetricType_SUMMARY, q.GetValue(), fmt.Sprintf(`quantile="%v"`, q.GetQuantile()))
+		}
+	case d.Histogram != nil:
+		h := d.GetHistogram()
+		add(name+"_sum", dto.MetricType_HISTOGRAM, h.GetSampleSum())
+		add(name+"_count", dto.MetricType_HISTOGRAM, float64(h.GetSampleCount()))
+		for _, b := range h.GetBucket() {
+			add(name+"_bucket", dto.MetricType_HISTOGRAM, float64(b.GetCumulativeCount()), fmt.Sprintf(`le="%v"`, b.GetUpperBound()))
+		}
+	default:
+		add(name, dto.MetricType_GAUGE, d.GetGauge().GetValue())
 	}
-	if _, dup := out[key]; dup {
-		t.Errorf("duplicate series %s", key)
-	}
-	out[key] = s
 }
 
-// expect checks each series' value; a NaN want only checks presence.
 func expect(t *testing.T, got map[string]sample, want map[string]float64) {
 	t.Helper()
 	for k, v := range want {

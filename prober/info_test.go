@@ -106,3 +106,20 @@ func TestFamilies(t *testing.T) {
 		}
 	}
 }
+
+func TestCommandErrorAndLatencyStatsOnRecordedMaster(t *testing.T) {
+	got := collectRecorded(t, "info_all_master.txt")
+	expect(t, got, map[string]float64{
+		`redis_commands_total{cmd="set"}`:                                3,
+		`redis_commands_duration_seconds_total{cmd="set"}`:               16e-6,
+		`redis_commands_rejected_calls_total{cmd="set"}`:                 0,
+		`redis_commands_failed_calls_total{cmd="psync"}`:                 0,
+		`redis_commands_total{cmd="replconf"}`:                           2,
+		`redis_errors_total{err="ERR"}`:                                  1,
+		`redis_latency_percentiles_seconds_sum{cmd="set"}`:               16e-6,
+		`redis_latency_percentiles_seconds_count{cmd="set"}`:             3,
+		`redis_latency_percentiles_seconds{cmd="set",quantile="0.5"}`:    6.015e-6,
+		`redis_latency_percentiles_seconds{cmd="set",quantile="0.999"}`:  7.007e-6,
+		`redis_latency_percentiles_seconds{cmd="psync",quantile="0.99"}`: 35.071e-6,
+	})
+}

@@ -1,0 +1,56 @@
+package prober
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/redis-probe/redis_probe_exporter/internal/info"
+)
+
+// The commandstats collector reports calls and time per command from INFO's
+// commandstats section ("cmdstat_get:calls=1,usec=4,…"; subcommands as
+// "client|list").
+var (
+	commandCalls    = counter("redis_commands_total", "Calls of the command.", "cmd")
+	commandDuration = counter("redis_commands_duration_seconds_total", "Seconds of CPU spent executing the command.", "cmd")
+	commandRejected = counter("redis_commands_rejected_calls_total", "Calls of the command refused before execution (wrong arity, ACL, OOM, …).", "cmd")
+	commandFailed   = counter("redis_commands_failed_calls_total", "Calls of the command that failed during execution.", "cmd")
+)
+
+func init() {
+	register(&collector{
+		name:      "commandstats",
+		defaultOn: true,
+		commands:  [][]any{infoAll},
+		families:  []*family{commandCalls, commandDuration, commandRejected, commandFailed},
+		collect: func(r *replies, e *emitter) error {
+			fields, err := r.infoFields()
+			if err != nil {
+				return err
+			}
+			for _, f := range fields {
+				cmd, ok := strings.CutPrefix(f.Key, "cmdstat_")
+				if !ok || f.Section != "commandstats" {
+					continue
+				}
+				info.Pairs(f.Value, func(k, v string) {
+					n, err := strconv.ParseFloat(v, 64)
+					if err != nil {
+						return
+					}
+					switch k {
+					case "calls":
+						e.emit(commandCalls, n, cmd)
+					case "usec":
+						e.emit(commandDuration, n/1e6, cmd)
+					case "rejected_calls":
+						e.emit(commandRejected, n, cmd)
+					case "failed_calls":
+						e.emit(commandFailed, n, cmd)
+					}
+				})
+			}
+			return nil
+		},
+	})
+}
