@@ -114,7 +114,7 @@ func TestCommandErrorAndLatencyStatsOnRecordedMaster(t *testing.T) {
 		`redis_commands_duration_seconds_total{cmd="set"}`:               16e-6,
 		`redis_commands_rejected_calls_total{cmd="set"}`:                 0,
 		`redis_commands_failed_calls_total{cmd="psync"}`:                 0,
-		`redis_commands_total{cmd="replconf"}`:                           2,
+		`redis_commands_total{cmd="replconf"}`:                           5,
 		`redis_errors_total{err="ERR"}`:                                  1,
 		`redis_latency_percentiles_seconds_sum{cmd="set"}`:               16e-6,
 		`redis_latency_percentiles_seconds_count{cmd="set"}`:             3,
