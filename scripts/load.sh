@@ -19,7 +19,7 @@ cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 TICK=$(getconf CLK_TCK)
 
 rport=$(free_port); eport=$(free_port)
-redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no --dir "$work" --logfile "$work/redis.log" &
+redis-server --port "$rport" --enable-debug-command yes --bind 127.0.0.1 --save '' --appendonly no --dir "$work" --logfile "$work/redis.log" &
 rpid=$!; pids+=("$rpid")
 go build -o "$work/exporter" ./cmd/redis_probe_exporter
 printf 'modules:\n  default:\n    timeout: 5s\n' > "$work/redis_probe.yml"

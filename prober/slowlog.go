@@ -1,0 +1,56 @@
+package prober
+
+import "fmt"
+
+// The slowlog collector reports the slow log's length and its newest entry.
+// The last id only grows, so rate() over it counts slow commands across
+// stateless probes even when the log wraps.
+var (
+	slowlogLength   = gauge("redis_slowlog_length", "Entries in the slow log.")
+	slowlogLastID   = gauge("redis_slowlog_last_id", "ID of the newest slow log entry; it only grows, so rate() counts slow commands.")
+	slowlogLastTime = gauge("redis_slowlog_last_timestamp_seconds", "Unix time of the newest slow log entry.")
+	slowlogLastDur  = gauge("redis_last_slow_execution_duration_seconds", "Execution time of the newest slow log entry, in seconds.")
+)
+
+var (
+	slowlogLen  = []any{"SLOWLOG", "LEN"}
+	slowlogLast = []any{"SLOWLOG", "GET", "1"}
+)
+
+func init() {
+	register(&collector{
+		name:      "slowlog",
+		defaultOn: true,
+		commands:  [][]any{slowlogLen, slowlogLast},
+		families:  []*family{slowlogLength, slowlogLastID, slowlogLastTime, slowlogLastDur},
+		collect: func(r *replies, e *emitter) error {
+			n, err := r.reply(slowlogLen...).Int64()
+			if err != nil {
+				return err
+			}
+			e.emit(slowlogLength, float64(n))
+			entries, err := r.reply(slowlogLast...).Slice()
+			if err != nil {
+				return err
+			}
+			if len(entries) == 0 {
+				return nil
+			}
+			// [id, timestamp, duration-usec, args, client, name]
+			fs, _ := entries[0].([]any)
+			if len(fs) < 3 {
+				return fmt.Errorf("SLOWLOG GET: unexpected entry %v", entries[0])
+			}
+			id, ok1 := fs[0].(int64)
+			ts, ok2 := fs[1].(int64)
+			usec, ok3 := fs[2].(int64)
+			if !ok1 || !ok2 || !ok3 {
+				return fmt.Errorf("SLOWLOG GET: unexpected entry %v", entries[0])
+			}
+			e.emit(slowlogLastID, float64(id))
+			e.emit(slowlogLastTime, float64(ts))
+			e.emit(slowlogLastDur, float64(usec)/1e6)
+			return nil
+		},
+	})
+}
