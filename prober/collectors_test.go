@@ -3,7 +3,6 @@ package prober
 import (
 	"context"
 	"fmt"
-	"math"
 	"strings"
 	"testing"
 	"time"
