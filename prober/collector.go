@@ -1,6 +1,7 @@
 package prober
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"sort"
@@ -37,6 +38,8 @@ func register(c *collector) {
 
 // replies holds the answers to one probe's pipelined commands.
 type replies struct {
+	ctx    context.Context
+	client *redis.Client
 	module *modules.Module
 	cmds   map[string]*redis.Cmd
 	info   []info.Field
@@ -47,6 +50,19 @@ func commandKey(args []any) string { return fmt.Sprint(args...) }
 
 // reply is the answer to a command the collector declared.
 func (r *replies) reply(args ...any) *redis.Cmd { return r.cmds[commandKey(args)] }
+
+// followUp sends commands that depend on the fixed commands' answers (say,
+// per Sentinel master), pipelined in one more round trip within the
+// probe's deadline. Each command keeps its own error.
+func (r *replies) followUp(cmds [][]any) []*redis.Cmd {
+	pipe := r.client.Pipeline()
+	out := make([]*redis.Cmd, len(cmds))
+	for i, args := range cmds {
+		out[i] = pipe.Do(r.ctx, args...)
+	}
+	_, _ = pipe.Exec(r.ctx)
+	return out
+}
 
 // failed returns the first error among the replies to cmds.
 func (r *replies) failed(cmds [][]any) error {

@@ -25,7 +25,7 @@ func Probe(ctx context.Context, client *redis.Client, m *modules.Module, logger 
 
 	pipe := client.Pipeline()
 	ping := pipe.Ping(ctx)
-	r := &replies{module: m, cmds: make(map[string]*redis.Cmd, len(p.commands))}
+	r := &replies{ctx: ctx, client: client, module: m, cmds: make(map[string]*redis.Cmd, len(p.commands))}
 	for _, args := range p.commands {
 		r.cmds[commandKey(args)] = pipe.Do(ctx, args...)
 	}
