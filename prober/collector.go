@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/redis/go-redis/v9"
@@ -46,7 +47,9 @@ type replies struct {
 	parsed bool
 }
 
-func commandKey(args []any) string { return fmt.Sprint(args...) }
+// commandKey is a command as text, "CONFIG GET maxmemory": the key its reply
+// is filed under.
+func commandKey(args []any) string { return strings.TrimSuffix(fmt.Sprintln(args...), "\n") }
 
 // reply is the answer to a command the collector declared.
 func (r *replies) reply(args ...any) *redis.Cmd { return r.cmds[commandKey(args)] }

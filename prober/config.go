@@ -15,7 +15,7 @@ import (
 // (requirepass, masterauth, TLS passphrases) are never exported, even when a
 // glob would match them.
 var (
-	configMaxmemory     = gauge("redis_config_maxmemory_bytes", "The maxmemory setting, in bytes; 0 means no limit.")
+	configMaxmemory     = gauge("redis_config_maxmemory_bytes", "The maxmemory setting, in bytes; 0 means no limit.").was("redis_config_maxmemory")
 	configMaxclients    = gauge("redis_config_maxclients", "The maxclients setting: the most client connections Redis accepts.")
 	configIOThreads     = gauge("redis_config_io_threads", "The io-threads setting: threads for network I/O, the main thread included.")
 	configBacklog       = gauge("redis_config_repl_backlog_size_bytes", "The repl-backlog-size setting, in bytes.")

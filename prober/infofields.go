@@ -68,6 +68,9 @@ func infoCounter(key, name, help string) infoMetric {
 
 func infoScaled(m infoMetric, scale float64) infoMetric { m.scale = scale; return m }
 
+// was records redis_exporter's name for the metric, for docs/metrics.md.
+func (m infoMetric) was(name string) infoMetric { m.f.was(name); return m }
+
 func infoStatus(key, name, help string) infoMetric {
 	return infoMetric{key: key, f: gauge(name, help), ok: true}
 }

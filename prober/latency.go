@@ -7,7 +7,7 @@ import "fmt"
 // latency-monitor-threshold. Redis records nothing while that threshold is 0,
 // its default.
 var (
-	latencySpikeLast     = gauge("redis_latency_spike_last_timestamp_seconds", "Unix time of the latest latency spike of the event.", "event_name")
+	latencySpikeLast     = gauge("redis_latency_spike_last_timestamp_seconds", "Unix time of the latest latency spike of the event.", "event_name").was("redis_latency_spike_last")
 	latencySpikeDuration = gauge("redis_latency_spike_duration_seconds", "Duration of the latest latency spike of the event, in seconds.", "event_name")
 	latencySpikeMax      = gauge("redis_latency_spike_max_duration_seconds", "Longest latency spike of the event since it was last reset, in seconds.", "event_name")
 )

@@ -23,9 +23,9 @@ var replicationFields = newInfoTable(
 	infoGauge("slave_repl_offset", "redis_slave_repl_offset", "The replica's replication offset, in bytes."),
 	infoGauge("slave_priority", "redis_slave_priority", "The replica's priority for promotion by Sentinel."),
 	infoGauge("slave_expires_tracked_keys", "redis_slave_expires_tracked_keys", "Keys tracked for expiry on a writable replica."),
-	infoCounter("sync_full", "redis_replica_resyncs_full_total", "Full resynchronisations with replicas."),
-	infoCounter("sync_partial_ok", "redis_replica_partial_resync_accepted_total", "Partial resynchronisation requests accepted."),
-	infoCounter("sync_partial_err", "redis_replica_partial_resync_denied_total", "Partial resynchronisation requests denied."),
+	infoCounter("sync_full", "redis_replica_resyncs_full_total", "Full resynchronisations with replicas.").was("redis_replica_resyncs_full"),
+	infoCounter("sync_partial_ok", "redis_replica_partial_resync_accepted_total", "Partial resynchronisation requests accepted.").was("redis_replica_partial_resync_accepted"),
+	infoCounter("sync_partial_err", "redis_replica_partial_resync_denied_total", "Partial resynchronisation requests denied.").was("redis_replica_partial_resync_denied"),
 )
 
 var (

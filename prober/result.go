@@ -18,6 +18,14 @@ type family struct {
 	typ    dto.MetricType
 	labels []string
 	order  []int // label indexes in name order, as the exposition wants them
+
+	formerly string // redis_exporter's name for the same number, when ours differs
+}
+
+// was records redis_exporter's name for the family, for docs/metrics.md.
+func (f *family) was(name string) *family {
+	f.formerly = name
+	return f
 }
 
 // families is every family declared, by id.
