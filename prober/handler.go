@@ -64,43 +64,61 @@ func (h *Handler) reject(w http.ResponseWriter, status int, reason, msg string) 
 	http.Error(w, msg, status)
 }
 
-// ServeHTTP answers /probe?target=T&module=M&auth=A[&debug=true].
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// request is a probe or discovery request with its names resolved.
+type request struct {
+	target     target.Target
+	moduleName string
+	module     *modules.Module
+	authName   string
+	auth       *modules.Auth // nil for none
+}
+
+// resolve reads target=, module= and auth= and checks allowed_targets. On
+// failure it answers 400 or 403 with a one-line reason and returns false.
+func (h *Handler) resolve(w http.ResponseWriter, r *http.Request) (request, bool) {
 	q := r.URL.Query()
 	t, err := target.Parse(q.Get("target"))
 	if err != nil {
 		h.reject(w, http.StatusBadRequest, "target", err.Error())
-		return
+		return request{}, false
 	}
 	cfg := h.config.Config()
-	moduleName := q.Get("module")
-	if moduleName == "" {
-		moduleName = modules.DefaultModule
+	req := request{target: t, moduleName: q.Get("module")}
+	if req.moduleName == "" {
+		req.moduleName = modules.DefaultModule
 	}
-	m := cfg.Modules[moduleName]
-	if m == nil {
-		h.reject(w, http.StatusBadRequest, "module", fmt.Sprintf("unknown module %q", moduleName))
-		return
+	if req.module = cfg.Modules[req.moduleName]; req.module == nil {
+		h.reject(w, http.StatusBadRequest, "module", fmt.Sprintf("unknown module %q", req.moduleName))
+		return request{}, false
 	}
-	authName := q.Get("auth")
-	if authName == "" {
-		authName = m.Auth
+	if req.authName = q.Get("auth"); req.authName == "" {
+		req.authName = req.module.Auth
 	}
-	var auth *modules.Auth
-	if authName != "" {
-		if auth = cfg.Auths[authName]; auth == nil {
-			h.reject(w, http.StatusBadRequest, "auth", fmt.Sprintf("unknown auth %q", authName))
-			return
+	if req.authName != "" {
+		if req.auth = cfg.Auths[req.authName]; req.auth == nil {
+			h.reject(w, http.StatusBadRequest, "auth", fmt.Sprintf("unknown auth %q", req.authName))
+			return request{}, false
 		}
 	}
-	if !m.AllowedTargets.Allows(t.Host, t.Port) {
-		h.reject(w, http.StatusForbidden, "forbidden", fmt.Sprintf("target %s is not in module %q's allowed_targets", t.Addr(), moduleName))
+	if !req.module.AllowedTargets.Allows(t.Host, t.Port) {
+		h.reject(w, http.StatusForbidden, "forbidden", fmt.Sprintf("target %s is not in module %q's allowed_targets", t.Addr(), req.moduleName))
+		return request{}, false
+	}
+	if req.auth != nil && !req.auth.AllowedTargets.Allows(t.Host, t.Port) {
+		h.reject(w, http.StatusForbidden, "forbidden", fmt.Sprintf("target %s is not in auth %q's allowed_targets", t.Addr(), req.authName))
+		return request{}, false
+	}
+	return req, true
+}
+
+// ServeHTTP answers /probe?target=T&module=M&auth=A[&debug=true].
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	req, ok := h.resolve(w, r)
+	if !ok {
 		return
 	}
-	if auth != nil && !auth.AllowedTargets.Allows(t.Host, t.Port) {
-		h.reject(w, http.StatusForbidden, "forbidden", fmt.Sprintf("target %s is not in auth %q's allowed_targets", t.Addr(), authName))
-		return
-	}
+	t, m, moduleName, auth, authName := req.target, req.module, req.moduleName, req.auth, req.authName
 
 	ctx, cancel := context.WithTimeout(r.Context(), h.timeout(r, m))
 	defer cancel()
