@@ -84,7 +84,10 @@ func run() int {
 	offset := time.Duration(*timeoutOffset * float64(time.Second))
 
 	mux := http.NewServeMux()
-	mux.Handle("/probe", prober.NewHandler(holder, pool, hist, logger, offset, reg))
+	probes := prober.NewHandler(holder, pool, hist, logger, offset, reg)
+	mux.Handle("/probe", probes)
+	mux.HandleFunc("/discover/cluster", probes.ServeDiscoverCluster)
+	mux.HandleFunc("/discover/sentinel", probes.ServeDiscoverSentinel)
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.Handle("/", hist.LandingPage(version.Info()))
 	mux.HandleFunc("/logs", hist.ServeLogs)
