@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -74,60 +75,87 @@ func redisVersion(t *testing.T) string {
 
 func TestProbeReplication(t *testing.T) {
 	master := redistest.StartRedis(t, "--repl-diskless-sync-delay", "0")
-	replica := redistest.StartRedis(t, "--replicaof", "127.0.0.1", fmt.Sprint(master.Port))
+	replicas := []*redistest.Server{
+		redistest.StartRedis(t, "--replicaof", "127.0.0.1", fmt.Sprint(master.Port)),
+		redistest.StartRedis(t, "--replicaof", "127.0.0.1", fmt.Sprint(master.Port)),
+	}
 	ctx := context.Background()
 	master.Client(t).Set(ctx, "a", "b", 0)
-	rc := replica.Client(t)
+	for _, r := range replicas {
+		rc := r.Client(t)
+		redistest.WaitFor(t, 10*time.Second, func() error {
+			text, err := rc.Info(ctx, "replication").Result()
+			if err != nil {
+				return err
+			}
+			if v, _ := info.Get(info.Parse(text), "master_link_status"); v != "up" {
+				return fmt.Errorf("link %s", v)
+			}
+			if n, _ := rc.DBSize(ctx).Result(); n != 1 {
+				return fmt.Errorf("replica has %d keys", n)
+			}
+			return nil
+		}, nil)
+	}
+
+	m := mustModule(t, "    timeout: 2s\n")
+	for _, r := range replicas {
+		got, ok := probeTarget(t, r.Addr(), m, nil)
+		if !ok {
+			t.Fatal("replica probe failed")
+		}
+		expect(t, got, map[string]float64{
+			"redis_master_link_up": 1,
+			fmt.Sprintf(`redis_slave_info{master_host="127.0.0.1",master_port="%d",read_only="1"}`, master.Port): 1,
+			`redis_db_keys{db="db0"}`:       1,
+			"redis_master_sync_in_progress": 0,
+		})
+		if r := roleOf(got); r != "slave" {
+			t.Errorf("replica role %q", r)
+		}
+	}
+
+	// onlineReplicas is the replica ports the master reports online.
+	onlineReplicas := func() (float64, []string) {
+		got, _ := probeTarget(t, master.Addr(), m, nil)
+		if r := roleOf(got); r != "master" {
+			t.Errorf("master role %q", r)
+		}
+		var ports []string
+		for k := range got {
+			if strings.HasPrefix(k, "redis_connected_slave_lag_seconds{") && strings.Contains(k, `slave_state="online"`) {
+				i := strings.Index(k, `slave_port="`) + len(`slave_port="`)
+				ports = append(ports, k[i:i+strings.Index(k[i:], `"`)])
+			}
+		}
+		slices.Sort(ports)
+		return got["redis_connected_slaves"].value, ports
+	}
+	want := []string{fmt.Sprint(replicas[0].Port), fmt.Sprint(replicas[1].Port)}
+	slices.Sort(want)
+	if n, ports := onlineReplicas(); n != 2 || !slices.Equal(ports, want) {
+		t.Errorf("master reports %v replicas online at %v, want 2 at %v", n, ports, want)
+	}
+
+	// Kill one replica: the master notices when the link drops.
+	replicas[1].Stop()
 	redistest.WaitFor(t, 10*time.Second, func() error {
-		text, err := rc.Info(ctx, "replication").Result()
-		if err != nil {
-			return err
-		}
-		if v, _ := info.Get(info.Parse(text), "master_link_status"); v != "up" {
-			return fmt.Errorf("link %s", v)
-		}
-		if n, _ := rc.DBSize(ctx).Result(); n != 1 {
-			return fmt.Errorf("replica has %d keys", n)
+		if n, ports := onlineReplicas(); n != 1 || !slices.Equal(ports, []string{fmt.Sprint(replicas[0].Port)}) {
+			return fmt.Errorf("master reports %v replicas online at %v", n, ports)
 		}
 		return nil
 	}, nil)
+	got, _ := probeTarget(t, replicas[0].Addr(), m, nil)
+	expect(t, got, map[string]float64{"redis_master_link_up": 1})
+}
 
-	m := mustModule(t, "    timeout: 2s\n")
-	got, ok := probeTarget(t, replica.Addr(), m, nil)
-	if !ok {
-		t.Fatal("replica probe failed")
-	}
-	expect(t, got, map[string]float64{
-		"redis_master_link_up": 1,
-		fmt.Sprintf(`redis_slave_info{master_host="127.0.0.1",master_port="%d",read_only="1"}`, master.Port): 1,
-		`redis_db_keys{db="db0"}`: 1,
-	})
-	roleOf := func(got map[string]sample) string {
-		for k := range got {
-			if i := strings.Index(k, `role="`); strings.HasPrefix(k, "redis_instance_info") && i > 0 {
-				return k[i+6 : i+6+strings.Index(k[i+6:], `"`)]
-			}
-		}
-		return ""
-	}
-	if r := roleOf(got); r != "slave" {
-		t.Errorf("replica role %q", r)
-	}
-
-	got, _ = probeTarget(t, master.Addr(), m, nil)
-	expect(t, got, map[string]float64{"redis_connected_slaves": 1})
-	found := false
-	for k, v := range got {
-		if strings.HasPrefix(k, "redis_connected_slave_offset_bytes{") && strings.Contains(k, fmt.Sprintf(`slave_port="%d"`, replica.Port)) && strings.Contains(k, `slave_state="online"`) {
-			found = v.value >= 0
+func roleOf(got map[string]sample) string {
+	for k := range got {
+		if i := strings.Index(k, `role="`); strings.HasPrefix(k, "redis_instance_info") && i > 0 {
+			return k[i+6 : i+6+strings.Index(k[i+6:], `"`)]
 		}
 	}
-	if !found {
-		t.Errorf("master reports no online replica offset for port %d", replica.Port)
-	}
-	if r := roleOf(got); r != "master" {
-		t.Errorf("master role %q", r)
-	}
+	return ""
 }
 
 // A filter that excludes every family INFO feeds means INFO is not sent.

@@ -102,7 +102,7 @@ authorityKeyIdentifier = keyid
 	pool := f.CAPool(t)
 	for _, c := range []struct {
 		cert, key, host string
-		usage          x509.ExtKeyUsage
+		usage           x509.ExtKeyUsage
 	}{
 		{f.ServerCert, f.ServerKey, "localhost", x509.ExtKeyUsageServerAuth},
 		{f.ServerCert, f.ServerKey, "127.0.0.1", x509.ExtKeyUsageServerAuth},
