@@ -3,6 +3,7 @@ package prober
 import (
 	"context"
 	"fmt"
+	"os/exec"
 	"slices"
 	"sort"
 	"strings"
@@ -119,4 +120,16 @@ func probeTarget(t testing.TB, addr string, m *modules.Module, auth *modules.Aut
 	defer cancel()
 	ms, ok := Probe(ctx, client, m, log.NewNopLogger())
 	return samples(t, ms), ok
+}
+
+// promtoolCheck fails the test unless promtool check metrics is silent on
+// the exposition text.
+func promtoolCheck(t *testing.T, exposition string) {
+	t.Helper()
+	cmd := exec.Command("promtool", "check", "metrics")
+	cmd.Stdin = strings.NewReader(exposition)
+	out, err := cmd.CombinedOutput()
+	if err != nil || len(strings.TrimSpace(string(out))) > 0 {
+		t.Errorf("promtool check metrics: %v\n%s", err, out)
+	}
 }

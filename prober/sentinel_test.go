@@ -1,13 +1,11 @@
 package prober
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -201,12 +199,5 @@ func TestSentinelExpositionPassesPromtool(t *testing.T) {
 	if !strings.Contains(text, "redis_sentinel_master_ok_slaves{") {
 		t.Fatalf("no sentinel series in the exposition:\n%s", text)
 	}
-	cmd := exec.Command("promtool", "check", "metrics")
-	cmd.Stdin = strings.NewReader(text)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	if err != nil || out.Len() > 0 {
-		t.Errorf("promtool check metrics: %v\n%s", err, out.String())
-	}
+	promtoolCheck(t, text)
 }

@@ -1,0 +1,86 @@
+package prober
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/redis-probe/redis_probe_exporter/internal/redistest"
+)
+
+func TestProbeTLS(t *testing.T) {
+	certs := redistest.MakeCerts(t)
+	s := redistest.StartTLSRedis(t, certs, true, "--requirepass", "tls-pw")
+	admin := s.TLSClient(t, certs)
+	ctx := context.Background()
+	if err := admin.Do(ctx, "AUTH", "tls-pw").Err(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 4 {
+		admin.Set(ctx, fmt.Sprintf("k%d", i), i, 0)
+	}
+	h := newTestHandler(t, fmt.Sprintf(`
+auths:
+  mtls:
+    password: tls-pw
+    tls:
+      ca_file: %[1]s
+      cert_file: %[2]s
+      key_file: %[3]s
+  always:
+    password: tls-pw
+    tls:
+      enabled: true
+      ca_file: %[1]s
+      cert_file: %[2]s
+      key_file: %[3]s
+  nocert:
+    password: tls-pw
+    tls:
+      ca_file: %[1]s
+  wrongname:
+    password: tls-pw
+    tls:
+      ca_file: %[1]s
+      cert_file: %[2]s
+      key_file: %[3]s
+      server_name: not-the-server
+modules:
+  default:
+    timeout: 2s
+`, certs.CACert, certs.ClientCert, certs.ClientKey))
+	for _, tc := range []struct {
+		name, target, auth string
+		success            bool
+	}{
+		{"rediss with client cert", "rediss://127.0.0.1:%d", "mtls", true},
+		{"localhost name", "rediss://localhost:%d", "mtls", true},
+		{"tls enabled for host:port", "127.0.0.1:%d", "always", true},
+		{"plain text to a TLS port", "redis://127.0.0.1:%d", "mtls", false},
+		{"no client certificate", "rediss://127.0.0.1:%d", "nocert", false},
+		{"server name mismatch", "rediss://127.0.0.1:%d", "wrongname", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := serveProbe(h, url.Values{"target": {fmt.Sprintf(tc.target, s.Port)}, "auth": {tc.auth}, "debug": {"true"}})
+			body := w.Body.String()
+			wantSuccess := "probe_success 0"
+			if tc.success {
+				wantSuccess = "probe_success 1"
+			}
+			if !strings.Contains(body, "\n"+wantSuccess+"\n") {
+				t.Errorf("want %s:\n%s", wantSuccess, body)
+			}
+			if tc.success && !strings.Contains(body, `redis_db_keys{db="db0"} 4`) {
+				t.Errorf("no redis_db_keys 4:\n%s", body)
+			}
+			if strings.Contains(body, "tls-pw") {
+				t.Error("the password reached the debug output")
+			}
+		})
+	}
+	// What Prometheus would read passes promtool.
+	w := serveProbe(h, url.Values{"target": {fmt.Sprintf("rediss://127.0.0.1:%d", s.Port)}, "auth": {"mtls"}})
+	promtoolCheck(t, w.Body.String())
+}
