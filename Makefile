@@ -10,8 +10,8 @@ LDFLAGS := -X github.com/prometheus/common/version.Version=$(VERSION) \
            -X github.com/prometheus/common/version.Branch=$(shell git rev-parse --abbrev-ref HEAD 2>/dev/null)
 
 # Debian packages that provide the real servers the tests start.
-TEST_PACKAGES := redis-server redis-sentinel redis-tools prometheus
-TEST_COMMANDS := redis-server redis-sentinel redis-cli prometheus promtool
+TEST_PACKAGES := redis-server redis-sentinel redis-tools prometheus openssl
+TEST_COMMANDS := redis-server redis-sentinel redis-cli prometheus promtool openssl
 
 .PHONY: build run test deps bench fmt
 

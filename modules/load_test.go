@@ -125,9 +125,3 @@ func TestEmbeddedDefault(t *testing.T) {
 		t.Errorf("default config: %+v, module %+v", c, m)
 	}
 }
-
-func TestShippedConfigLoads(t *testing.T) {
-	if _, err := Load("../redis_probe.yml"); err != nil {
-		t.Fatal(err)
-	}
-}

@@ -51,3 +51,19 @@ func probeExposition(t testing.TB, addr string) string {
 	}
 	return string(body)
 }
+
+// The shipped config loads with the collectors this package declares.
+func TestShippedConfigLoads(t *testing.T) {
+	c, err := modules.Load("../redis_probe.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"default", "cluster", "sentinel"} {
+		if c.Modules[name] == nil {
+			t.Errorf("no module %q", name)
+		}
+	}
+	if !c.Modules["cluster"].CollectorEnabled("cluster") || c.Modules["sentinel"].CollectorEnabled("config") {
+		t.Error("cluster or sentinel module collectors as not shipped")
+	}
+}
