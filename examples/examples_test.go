@@ -34,6 +34,7 @@ var prometheusConfigs = []struct {
 	{file: "prometheus-static.yml"},
 	{file: "prometheus-file-sd.yml", full: true},
 	{file: "prometheus-consul-sd.yml"},
+	{file: "prometheus-http-sd.yml"},
 }
 
 func TestPrometheusConfigs(t *testing.T) {
