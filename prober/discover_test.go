@@ -122,6 +122,7 @@ modules:
 		master.Addr() + " master default mym data",
 		replica.Addr() + " slave default mym data",
 	}
+	slices.Sort(want)
 	if got := groupLines(groups, "master_name", "auth"); !slices.Equal(got, want) {
 		t.Errorf("discovered %v, want %v", got, want)
 	}

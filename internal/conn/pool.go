@@ -4,6 +4,7 @@
 package conn
 
 import (
+	"context"
 	"crypto/tls"
 	"sync"
 	"time"
@@ -31,6 +32,14 @@ type entry struct {
 	lastUsed time.Time
 	dropped  bool // out of the map; the last release closes it
 }
+
+// quiet drops go-redis's own log lines ("failed to dial …"): every failure
+// they report reaches the probe's log as the probe's error.
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
+
+func init() { redis.SetLogger(quiet{}) }
 
 // NewPool keeps at most maxClients clients and closes each one unused for
 // idleTimeout.
