@@ -57,6 +57,11 @@ type Module struct {
 	// ClientSeries caps the per-client series of the clients collector;
 	// 0 (the default) gives aggregates only.
 	ClientSeries int `yaml:"client_series,omitempty"`
+
+	// Keys and Scripts turn business keys into metrics, after the fixed
+	// commands, within the probe's deadline.
+	Keys    []KeyRule    `yaml:"keys,omitempty"`
+	Scripts []ScriptRule `yaml:"scripts,omitempty"`
 }
 
 // MetricFilter keeps the metric families whose names fully match one of

@@ -122,6 +122,7 @@ func (c *Config) validate() []fieldError {
 		if m.ClientSeries < 0 {
 			add(p+".client_series", "must be 0 or more")
 		}
+		m.validateRules(p, add)
 	}
 	return errs
 }

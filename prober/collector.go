@@ -98,6 +98,8 @@ type plan struct {
 	steps    []step
 	commands [][]any // every step's commands, each once
 	keep     []bool  // by family id
+	keyRules []*keyRule
+	scripts  []*scriptRule
 }
 
 // step is a collector and the commands it needs in this module.
@@ -143,6 +145,15 @@ func planFor(m *modules.Module) *plan {
 		}
 	}
 	p.keep[collectorSuccess.id] = m.Metrics.Keeps(collectorSuccess.name)
+	for i := range m.Keys {
+		p.keyRules = append(p.keyRules, newKeyRule(&m.Keys[i]))
+	}
+	for i := range m.Scripts {
+		p.scripts = append(p.scripts, newScriptRule(&m.Scripts[i]))
+	}
+	for _, f := range ruleFamilies {
+		p.keep[f.id] = len(p.keyRules)+len(p.scripts) > 0 // the rules' own status
+	}
 	plans.Store(m, p)
 	return p
 }

@@ -46,6 +46,15 @@ func Probe(ctx context.Context, client *redis.Client, m *modules.Module, logger 
 			}
 			e.emit(collectorSuccess, boolValue(err == nil), st.c.name)
 		}
+		if len(p.keyRules)+len(p.scripts) > 0 {
+			x := &rules{ctx: ctx, client: client, db: client.Options().DB, deadline: softDeadline(ctx)}
+			for _, kr := range p.keyRules {
+				x.run(kr, e, logger)
+			}
+			for _, sr := range p.scripts {
+				x.runScript(sr, e, logger)
+			}
+		}
 	} else {
 		err := ping.Err()
 		if err == nil {
@@ -64,4 +73,14 @@ func Probe(ctx context.Context, client *redis.Client, m *modules.Module, logger 
 		logger.Log("msg", "Probe failed", "duration_seconds", d)
 	}
 	return e, up
+}
+
+// softDeadline is when key rules stop starting round trips: a tenth of the
+// time left before the probe's deadline stays for the answer.
+func softDeadline(ctx context.Context) time.Time {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return time.Now().Add(modules.DefaultTimeout)
+	}
+	return dl.Add(-time.Until(dl) / 10)
 }

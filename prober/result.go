@@ -7,12 +7,14 @@ import (
 	"unicode/utf8"
 
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/redis-probe/redis_probe_exporter/modules"
 )
 
 // A family is one metric name with its help, type and label names, declared
 // once by the collector that emits it.
 type family struct {
-	id     int // index in families
+	id     int // index in families; -1 for a key rule's, made per module
 	name   string
 	help   string
 	typ    dto.MetricType
@@ -32,14 +34,22 @@ func (f *family) was(name string) *family {
 var families []*family
 
 func newFamily(name, help string, typ dto.MetricType, labels ...string) *family {
+	f := ruleFamily(name, help, typ, labels...)
+	f.id = len(families)
+	families = append(families, f)
+	modules.ReserveMetricName(name)
+	return f
+}
+
+// ruleFamily makes a family that is not declared in families: a key rule's,
+// whose name comes from the config.
+func ruleFamily(name, help string, typ dto.MetricType, labels ...string) *family {
 	order := make([]int, len(labels))
 	for i := range order {
 		order[i] = i
 	}
 	slices.SortFunc(order, func(a, b int) int { return strings.Compare(labels[a], labels[b]) })
-	f := &family{id: len(families), name: name, help: help, typ: typ, labels: labels, order: order}
-	families = append(families, f)
-	return f
+	return &family{id: -1, name: name, help: help, typ: typ, labels: labels, order: order}
 }
 
 func gauge(name, help string, labels ...string) *family {
@@ -72,8 +82,10 @@ var byName = sync.OnceValue(func() []int {
 // model, dropping the families the module's filter excludes. It is the
 // probe's own registry: built for one request, shared with nothing.
 type emitter struct {
-	plan *plan
-	out  []*dto.MetricFamily // by family id
+	plan  *plan
+	out   []*dto.MetricFamily // by family id
+	rules []*dto.MetricFamily // key rules' families, in the order they came
+	byRef map[*family]*dto.MetricFamily
 }
 
 func newEmitter(p *plan) *emitter {
@@ -122,17 +134,13 @@ func (e *emitter) emitHistogram(f *family, count uint64, sum float64, bounds []f
 // metric adds a metric with labels to f's family, or returns nil when the
 // module's filter drops f.
 func (e *emitter) metric(f *family, labels []string) *dto.Metric {
-	if !e.plan.keep[f.id] {
+	if f.id >= 0 && !e.plan.keep[f.id] {
 		return nil
 	}
 	if len(labels) != len(f.labels) {
 		panic("prober: " + f.name + " emitted with the wrong number of labels") // a bug, caught by the tests
 	}
-	mf := e.out[f.id]
-	if mf == nil {
-		mf = &dto.MetricFamily{Name: &f.name, Help: &f.help, Type: f.typ.Enum()}
-		e.out[f.id] = mf
-	}
+	mf := e.familyOf(f)
 	m := &dto.Metric{}
 	if len(labels) > 0 {
 		pairs := make([]dto.LabelPair, len(labels))
@@ -151,14 +159,39 @@ func (e *emitter) metric(f *family, labels []string) *dto.Metric {
 	return m
 }
 
+// familyOf is f's family in this probe's answer, made on first use.
+func (e *emitter) familyOf(f *family) *dto.MetricFamily {
+	if f.id >= 0 && e.out[f.id] != nil {
+		return e.out[f.id]
+	}
+	if f.id < 0 && e.byRef[f] != nil {
+		return e.byRef[f]
+	}
+	mf := &dto.MetricFamily{Name: &f.name, Help: &f.help, Type: f.typ.Enum()}
+	if f.id >= 0 {
+		e.out[f.id] = mf
+	} else {
+		if e.byRef == nil {
+			e.byRef = map[*family]*dto.MetricFamily{}
+		}
+		e.byRef[f] = mf
+		e.rules = append(e.rules, mf)
+	}
+	return mf
+}
+
 // Gather returns the probe's metric families sorted by name, so that the
 // emitter serves promhttp as a registry would.
 func (e *emitter) Gather() ([]*dto.MetricFamily, error) {
-	out := make([]*dto.MetricFamily, 0, 64)
+	out := make([]*dto.MetricFamily, 0, 64+len(e.rules))
 	for _, id := range byName() {
 		if mf := e.out[id]; mf != nil {
 			out = append(out, mf)
 		}
+	}
+	if len(e.rules) > 0 {
+		out = append(out, e.rules...)
+		slices.SortFunc(out, func(a, b *dto.MetricFamily) int { return strings.Compare(a.GetName(), b.GetName()) })
 	}
 	return out, nil
 }

@@ -1,0 +1,488 @@
+package prober
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-kit/log"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/redis-probe/redis_probe_exporter/modules"
+)
+
+// Key rules run after the fixed commands: a pattern rule walks SCAN, and
+// each batch of keys is measured in pipelined round trips (TYPE first where
+// the measure depends on it). No command writes, blocks or costs O(N) on a
+// big key: sizes come from STRLEN, LLEN, SCARD, ZCARD, HLEN, XLEN and
+// PFCOUNT, never from reading a whole value.
+var (
+	ruleSuccess   = gauge("redis_key_rule_success", "Whether the key or script rule ran without error (1) or not (0); a failed rule leaves the rest of the probe standing.", "rule")
+	ruleKeys      = gauge("redis_key_rule_keys", "Keys the rule matched and measured in this probe.", "rule")
+	ruleTruncated = gauge("redis_key_rule_truncated", "Whether max_keys or the probe deadline cut the rule short (1) or not (0).", "rule")
+	ruleFamilies  = []*family{ruleSuccess, ruleKeys, ruleTruncated}
+)
+
+// keyRule is a module's key rule with its families made.
+type keyRule struct {
+	*modules.KeyRule
+	f          *family
+	static     []string // values of the static labels, by sorted name
+	groupNames []string // named groups of key_labels, in order
+	stream     [3]*family
+}
+
+func newKeyRule(k *modules.KeyRule) *keyRule {
+	r := &keyRule{KeyRule: k}
+	labels := slices.Sorted(maps.Keys(k.Labels))
+	static := slices.Clone(labels)
+	for _, name := range labels {
+		r.static = append(r.static, k.Labels[name])
+	}
+	if k.KeyLabels != nil {
+		for _, g := range k.KeyLabels.SubexpNames()[1:] {
+			if g != "" {
+				r.groupNames = append(r.groupNames, g)
+			}
+		}
+		labels = append(labels, r.groupNames...)
+	}
+	if k.Aggregate == "none" {
+		labels = append(labels, "key")
+	}
+	help := k.Help
+	if help == "" {
+		help = fmt.Sprintf("Key rule: the %s of keys matching %s.", k.Measure, keySource(k))
+	}
+	r.f = ruleFamily(k.Metric, help, ruleType(k.Type), labels...)
+	if k.Measure == "stream" {
+		r.f.help = help + " (stream length)"
+		groupLabels := append(slices.Clone(static), "key", "group")
+		r.stream = [3]*family{
+			ruleFamily(k.Metric+modules.StreamSuffix[0], "Entries of the stream not yet delivered to the consumer group.", dto.MetricType_GAUGE, groupLabels...),
+			ruleFamily(k.Metric+modules.StreamSuffix[1], "Entries delivered to the consumer group but not yet acknowledged.", dto.MetricType_GAUGE, groupLabels...),
+			ruleFamily(k.Metric+modules.StreamSuffix[2], "Consumers in the consumer group.", dto.MetricType_GAUGE, groupLabels...),
+		}
+	}
+	return r
+}
+
+func keySource(k *modules.KeyRule) string {
+	if k.Pattern != "" {
+		return "the pattern " + k.Pattern
+	}
+	return strings.Join(k.Keys, ", ")
+}
+
+func ruleType(t string) dto.MetricType {
+	if t == "counter" {
+		return dto.MetricType_COUNTER
+	}
+	return dto.MetricType_GAUGE
+}
+
+// rules runs the rules of one probe on one connection pool.
+type rules struct {
+	ctx      context.Context
+	client   *redis.Client
+	db       int       // the target's database, which each batch returns to
+	deadline time.Time // no new round trip starts past it
+}
+
+var errDeadline = errors.New("probe deadline")
+
+// exec sends cmds in one pipelined round trip in database db, returning to
+// the target's database after, so that the pooled connection is as it was.
+func (x *rules) exec(db int, cmds [][]any) ([]*redis.Cmd, error) {
+	if time.Now().After(x.deadline) {
+		return nil, errDeadline
+	}
+	pipe := x.client.Pipeline()
+	if db != x.db {
+		pipe.Do(x.ctx, "SELECT", db)
+	}
+	out := make([]*redis.Cmd, len(cmds))
+	for i, args := range cmds {
+		out[i] = pipe.Do(x.ctx, args...)
+	}
+	if db != x.db {
+		pipe.Do(x.ctx, "SELECT", x.db)
+	}
+	_, err := pipe.Exec(x.ctx)
+	if err != nil && !isRedisError(err) {
+		return nil, err // the connection failed: nothing was answered
+	}
+	return out, nil
+}
+
+func isRedisError(err error) bool {
+	var re redis.Error
+	return errors.As(err, &re) || errors.Is(err, redis.Nil)
+}
+
+// aggregate is one label set's combined measure.
+type aggregate struct {
+	labels []string
+	value  float64
+	n      int
+}
+
+// run measures the rule and emits its series and status.
+func (x *rules) run(r *keyRule, e *emitter, logger log.Logger) {
+	groups := map[string]*aggregate{}
+	var order []string
+	matched, truncated := 0, false
+	add := func(labels []string, v float64) {
+		key := strings.Join(labels, "\x00")
+		a := groups[key]
+		if a == nil {
+			a = &aggregate{labels: labels, value: v}
+			groups[key] = a
+			order = append(order, key)
+		}
+		switch r.Aggregate {
+		case "count":
+			a.value = float64(a.n + 1)
+		case "sum":
+			if a.n > 0 {
+				a.value += v
+			}
+		case "min":
+			a.value = math.Min(a.value, v)
+		case "max":
+			a.value = math.Max(a.value, v)
+		default:
+			a.value = v
+		}
+		a.n++
+	}
+	measure := func(keys []string) error {
+		var ok []string
+		for _, k := range keys {
+			if matched == r.MaxKeys {
+				truncated = true
+				break
+			}
+			if r.labelsFor(k) != nil {
+				ok = append(ok, k)
+				matched++
+			}
+		}
+		if len(ok) == 0 {
+			return nil
+		}
+		return x.measure(r, ok, add, e)
+	}
+	var err error
+	if r.Pattern != "" {
+		err = x.scan(r, measure, &truncated)
+	} else {
+		err = measure(r.Keys)
+	}
+	if errors.Is(err, errDeadline) || errors.Is(err, context.DeadlineExceeded) {
+		truncated, err = true, nil
+		logger.Log("msg", "Key rule cut short by the probe deadline", "rule", r.Metric, "keys", matched)
+	}
+	if err != nil {
+		logger.Log("msg", "Key rule failed", "rule", r.Metric, "err", err)
+	} else {
+		for _, k := range order {
+			e.emit(r.f, groups[k].value, groups[k].labels...)
+		}
+	}
+	e.emit(ruleSuccess, boolValue(err == nil), r.Metric)
+	e.emit(ruleKeys, float64(matched), r.Metric)
+	e.emit(ruleTruncated, boolValue(truncated), r.Metric)
+}
+
+// scan walks SCAN MATCH until the cursor completes, max_keys matched keys
+// are measured or the deadline comes. SCAN may return a key twice; each is
+// measured once.
+func (x *rules) scan(r *keyRule, measure func([]string) error, truncated *bool) error {
+	seen := map[string]bool{}
+	cursor := "0"
+	for {
+		out, err := x.exec(r.DB, [][]any{{"SCAN", cursor, "MATCH", r.Pattern, "COUNT", r.ScanCount}})
+		if err != nil {
+			return err
+		}
+		reply, err := out[0].Slice()
+		if err != nil || len(reply) != 2 {
+			return fmt.Errorf("SCAN: %v %v", reply, err)
+		}
+		cursor = fmt.Sprint(reply[0])
+		var fresh []string
+		keys, _ := reply[1].([]any)
+		for _, k := range keys {
+			if s := fmt.Sprint(k); !seen[s] {
+				seen[s] = true
+				fresh = append(fresh, s)
+			}
+		}
+		if err := measure(fresh); err != nil {
+			return err
+		}
+		if *truncated || cursor == "0" {
+			return nil
+		}
+	}
+}
+
+// labelsFor is the label values of key's series: the static labels, the
+// key_labels groups and, without aggregation, the key. It is nil for a key
+// that key_labels does not match.
+func (r *keyRule) labelsFor(key string) []string {
+	labels := append(make([]string, 0, len(r.static)+len(r.groupNames)+1), r.static...)
+	if r.KeyLabels != nil {
+		m := r.KeyLabels.FindStringSubmatch(key)
+		if m == nil {
+			return nil
+		}
+		for i, g := range r.KeyLabels.SubexpNames() {
+			if i > 0 && g != "" {
+				labels = append(labels, m[i])
+			}
+		}
+	}
+	if r.Aggregate == "none" {
+		labels = append(labels, key)
+	}
+	return labels
+}
+
+// measure takes the rule's measure of each key and adds it.
+func (x *rules) measure(r *keyRule, keys []string, add func([]string, float64), e *emitter) error {
+	if r.Aggregate == "count" && r.Pattern != "" {
+		for _, k := range keys {
+			add(r.labelsFor(k), 1) // SCAN found it: it exists
+		}
+		return nil
+	}
+	switch r.Measure {
+	case "length", "stream":
+		return x.byType(r, keys, add, e)
+	}
+	cmds := make([][]any, len(keys))
+	for i, k := range keys {
+		cmds[i] = simpleMeasure(r, k)
+	}
+	out, err := x.exec(r.DB, cmds)
+	if err != nil {
+		return err
+	}
+	for i, k := range keys {
+		if r.Aggregate == "count" {
+			if n, err := out[i].Int64(); err != nil {
+				return fmt.Errorf("%s: EXISTS: %w", k, err)
+			} else if n > 0 {
+				add(r.labelsFor(k), 1)
+			}
+			continue
+		}
+		v, present, err := readMeasure(r, out[i])
+		if err != nil {
+			return fmt.Errorf("%s: %w", k, err)
+		}
+		if present {
+			add(r.labelsFor(k), v)
+		}
+	}
+	return nil
+}
+
+// simpleMeasure is the one command that measures key, for the measures that
+// need no TYPE first.
+func simpleMeasure(r *keyRule, key string) []any {
+	if r.Aggregate == "count" {
+		return []any{"EXISTS", key}
+	}
+	switch r.Measure {
+	case "ttl":
+		return []any{"PTTL", key}
+	case "memory":
+		return []any{"MEMORY", "USAGE", key}
+	case "exists":
+		return []any{"EXISTS", key}
+	case "idle":
+		return []any{"OBJECT", "IDLETIME", key}
+	}
+	if r.Field != "" {
+		return []any{"HGET", key, r.Field}
+	}
+	return []any{"GET", key}
+}
+
+// readMeasure reads a simpleMeasure reply: the value, and whether the key
+// has one (a missing key has no value, ttl, memory or idle time).
+func readMeasure(r *keyRule, c *redis.Cmd) (float64, bool, error) {
+	v, err := c.Result()
+	if errors.Is(err, redis.Nil) {
+		return 0, r.Measure == "exists", nil
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	switch r.Measure {
+	case "ttl":
+		ms, _ := v.(int64)
+		return float64(ms) / 1e3, ms >= 0, nil // -1: no expiry, -2: no key
+	case "memory", "idle", "exists":
+		n, _ := v.(int64)
+		return float64(n), r.Measure != "exists" || n >= 0, nil
+	}
+	s := fmt.Sprint(v)
+	f, perr := strconv.ParseFloat(s, 64)
+	if perr != nil {
+		return 0, false, fmt.Errorf("value %q is not a number", truncate(s, 40))
+	}
+	return f, true, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
+
+// byType measures lengths and streams: TYPE first, then the command that
+// fits each key's type, then PFCOUNT for the strings that are HyperLogLogs.
+func (x *rules) byType(r *keyRule, keys []string, add func([]string, float64), e *emitter) error {
+	types := make([][]any, len(keys))
+	for i, k := range keys {
+		types[i] = []any{"TYPE", k}
+	}
+	out, err := x.exec(r.DB, types)
+	if err != nil {
+		return err
+	}
+	var cmds [][]any
+	var idx []int // cmds[j] measures keys[idx[j]]
+	for i, k := range keys {
+		typ, err := out[i].Text()
+		if err != nil {
+			return fmt.Errorf("%s: TYPE: %w", k, err)
+		}
+		var cmd [][]any
+		switch {
+		case typ == "none":
+			if r.Measure == "length" {
+				add(r.labelsFor(k), 0) // as Redis answers for a missing key
+			}
+		case r.Measure == "stream":
+			if typ != "stream" {
+				return fmt.Errorf("%s is a %s, not a stream", k, typ)
+			}
+			cmd = [][]any{{"XLEN", k}, {"XINFO", "GROUPS", k}}
+		default:
+			cmd = [][]any{lengthCommand(typ, k)}
+			if typ == "string" {
+				cmd = append(cmd, []any{"GETRANGE", k, 0, 3}) // "HYLL" marks a HyperLogLog
+			}
+		}
+		for range cmd {
+			idx = append(idx, i)
+		}
+		cmds = append(cmds, cmd...)
+	}
+	if len(cmds) == 0 {
+		return nil
+	}
+	out, err = x.exec(r.DB, cmds)
+	if err != nil {
+		return err
+	}
+	var hll []string
+	for j := 0; j < len(cmds); j++ {
+		k := keys[idx[j]]
+		n, err := out[j].Int64()
+		if err != nil {
+			return fmt.Errorf("%s: %s: %w", k, commandKey(cmds[j][:1]), err)
+		}
+		if r.Measure == "stream" {
+			j++
+			if err := emitStreamGroups(r, k, out[j], e); err != nil {
+				return fmt.Errorf("%s: XINFO GROUPS: %w", k, err)
+			}
+		} else if cmds[j][0] == "STRLEN" {
+			j++
+			if magic, _ := out[j].Text(); magic == "HYLL" {
+				hll = append(hll, k)
+				continue
+			}
+		}
+		add(r.labelsFor(k), float64(n))
+	}
+	return x.countHLL(r, hll, add)
+}
+
+func lengthCommand(typ, key string) []any {
+	cmd := map[string]string{"string": "STRLEN", "list": "LLEN", "set": "SCARD", "zset": "ZCARD", "hash": "HLEN", "stream": "XLEN"}[typ]
+	if cmd == "" {
+		cmd = "STRLEN" // an unknown (module) type: its error reply fails the rule
+	}
+	return []any{cmd, key}
+}
+
+func (x *rules) countHLL(r *keyRule, keys []string, add func([]string, float64)) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	cmds := make([][]any, len(keys))
+	for i, k := range keys {
+		cmds[i] = []any{"PFCOUNT", k}
+	}
+	out, err := x.exec(r.DB, cmds)
+	if err != nil {
+		return err
+	}
+	for i, k := range keys {
+		n, err := out[i].Int64()
+		if err != nil {
+			return fmt.Errorf("%s: PFCOUNT: %w", k, err)
+		}
+		add(r.labelsFor(k), float64(n))
+	}
+	return nil
+}
+
+// emitStreamGroups reads XINFO GROUPS: per group its lag (Redis 7+),
+// pending entries and consumers.
+func emitStreamGroups(r *keyRule, key string, c *redis.Cmd, e *emitter) error {
+	groups, err := c.Slice()
+	if err != nil {
+		return err
+	}
+	for _, g := range groups {
+		fs, ok := g.([]any)
+		if !ok {
+			return fmt.Errorf("unexpected group %v", g)
+		}
+		var name string
+		values := map[string]int64{}
+		for i := 0; i+1 < len(fs); i += 2 {
+			switch k := fmt.Sprint(fs[i]); k {
+			case "name":
+				name = fmt.Sprint(fs[i+1])
+			case "lag", "pending", "consumers":
+				if n, ok := fs[i+1].(int64); ok {
+					values[k] = n
+				}
+			}
+		}
+		labels := append(slices.Clone(r.static), key, name)
+		if lag, ok := values["lag"]; ok {
+			e.emit(r.stream[0], float64(lag), labels...)
+		}
+		e.emit(r.stream[1], float64(values["pending"]), labels...)
+		e.emit(r.stream[2], float64(values["consumers"]), labels...)
+	}
+	return nil
+}
