@@ -1,0 +1,78 @@
+package modules
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestKeyRuleDefaultsAndScripts(t *testing.T) {
+	c, err := Parse([]byte(`
+modules:
+  app:
+    keys:
+      - metric: app_queue_length
+        keys: ["queue:a"]
+        measure: length
+      - metric: app_hits_total
+        type: counter
+        key: stats
+        field: hits
+    scripts:
+      - metric: app_jobs_due
+        script: "return 1"
+`), "c.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := c.Modules["app"].Keys
+	if k[0].Aggregate != "none" || k[0].MaxKeys != DefaultMaxKeys || k[0].ScanCount != DefaultScanCount || k[0].Type != "gauge" {
+		t.Errorf("defaults: %+v", k[0])
+	}
+	if len(k[1].Keys) != 1 || k[1].Keys[0] != "stats" || k[1].Measure != "value" {
+		t.Errorf("key: becomes keys: %+v", k[1])
+	}
+	if s := c.Modules["app"].Scripts[0]; s.SHA1() != "e0e1f9fabfc9d4800c877a703b823ac0578ff8db" {
+		t.Errorf("script sha1 %s", s.SHA1())
+	}
+}
+
+func TestKeyRuleErrorsNameTheLine(t *testing.T) {
+	ReserveMetricName("redis_up")
+	head := "modules:\n  app:\n    keys:\n"
+	for _, tc := range []struct {
+		name, rules string
+		want        []string
+	}{
+		{"key and pattern", "      - metric: a\n        key: k\n        pattern: 'p*'\n", []string{"c.yml:4:", "modules.app.keys[0]", "exactly one of pattern, key and keys"}},
+		{"neither", "      - metric: a\n", []string{"c.yml:4:", "exactly one of"}},
+		{"bad regex", "      - metric: a\n        pattern: 'p*'\n        key_labels: '^(?P<t>['\n", []string{"c.yml:6:", "modules.app.keys[0].key_labels", "invalid regex"}},
+		{"no named group", "      - metric: a\n        pattern: 'p*'\n        key_labels: '^p'\n", []string{"c.yml:6:", "named group"}},
+		{"bad glob", "      - metric: a\n        pattern: 'p[*'\n", []string{"c.yml:5:", "modules.app.keys[0].pattern", "invalid glob"}},
+		{"unknown measure", "      - metric: a\n        key: k\n        measure: size\n", []string{"c.yml:6:", "modules.app.keys[0].measure", `unknown measure "size"`}},
+		{"unknown aggregate", "      - metric: a\n        key: k\n        aggregate: avg\n", []string{"c.yml:6:", `unknown aggregate "avg"`}},
+		{"bad metric name", "      - metric: app-sessions\n        key: k\n", []string{"c.yml:4:", "modules.app.keys[0].metric", "not a valid metric name"}},
+		{"duplicate metric", "      - metric: a\n        key: k\n      - metric: a\n        key: j\n", []string{"c.yml:6:", "modules.app.keys[1].metric", "also the metric of modules.app.keys[0]"}},
+		{"built-in name", "      - metric: redis_up\n        key: k\n", []string{"c.yml:4:", "already exports"}},
+		{"stream suffix collides", "      - metric: s\n        key: k\n        measure: stream\n      - metric: s_group_lag\n        key: j\n", []string{"c.yml:7:", "also the metric of"}},
+		{"field without value", "      - metric: a\n        key: k\n        field: f\n        measure: length\n", []string{"c.yml:6:", "field goes with measure value"}},
+		{"label clash", "      - metric: a\n        key: k\n        labels: {key: x}\n", []string{"c.yml:6:", "modules.app.keys[0].labels.key", "already set"}},
+		{"unknown field", "      - metric: a\n        key: k\n        max_key: 3\n", []string{"c.yml:6:", "field max_key not found"}},
+		{"stream aggregate", "      - metric: a\n        key: k\n        measure: stream\n        aggregate: sum\n", []string{"c.yml:7:", "aggregate must be none"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(head+tc.rules), "c.yml")
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+		})
+	}
+	_, err := Parse([]byte("modules:\n  app:\n    scripts:\n      - metric: a\n        script: x\n        script_file: /etc/hostname\n"), "c.yml")
+	if err == nil || !strings.Contains(err.Error(), "c.yml:4: modules.app.scripts[0]: set exactly one of script and script_file") {
+		t.Errorf("script and script_file: %v", err)
+	}
+}
