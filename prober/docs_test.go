@@ -63,6 +63,10 @@ func writeMetricsDoc() []byte {
 			docRow(&b, f)
 		}
 	}
+	b.WriteString("\n## Key and script rules\n\nEvery rule of a module's `keys:` and `scripts:` reports these beside its own metric (scripts: success only).\n\n| metric | type | unit | labels | help |\n|---|---|---|---|---|\n")
+	for _, f := range ruleFamilies {
+		docRow(&b, f)
+	}
 	b.WriteString("\n## Names that differ from redis_exporter's\n\nThe same numbers under names that follow Prometheus conventions.\n\n| redis_exporter | here | why |\n|---|---|---|\n")
 	var renamed []*family
 	for _, f := range families {
