@@ -101,6 +101,9 @@ var errDeadline = errors.New("probe deadline")
 // exec sends cmds in one pipelined round trip in database db, returning to
 // the target's database after, so that the pooled connection is as it was.
 func (x *rules) exec(db int, cmds [][]any) ([]*redis.Cmd, error) {
+	if err := x.ctx.Err(); err != nil {
+		return nil, err // the client went away, or the deadline passed
+	}
 	if time.Now().After(x.deadline) {
 		return nil, errDeadline
 	}
