@@ -108,8 +108,9 @@ func (x *rules) exec(db int, cmds [][]any) ([]*redis.Cmd, error) {
 		return nil, errDeadline
 	}
 	pipe := x.client.Pipeline()
+	var sel *redis.Cmd
 	if db != x.db {
-		pipe.Do(x.ctx, "SELECT", db)
+		sel = pipe.Do(x.ctx, "SELECT", db)
 	}
 	out := make([]*redis.Cmd, len(cmds))
 	for i, args := range cmds {
@@ -121,6 +122,9 @@ func (x *rules) exec(db int, cmds [][]any) ([]*redis.Cmd, error) {
 	_, err := pipe.Exec(x.ctx)
 	if err != nil && !isRedisError(err) {
 		return nil, err // the connection failed: nothing was answered
+	}
+	if sel != nil && sel.Err() != nil {
+		return nil, fmt.Errorf("SELECT %d: %w", db, sel.Err()) // the commands ran in another db
 	}
 	return out, nil
 }
@@ -137,35 +141,63 @@ type aggregate struct {
 	n      int
 }
 
+// tally gathers one rule run's series; they are emitted only when the rule
+// succeeds, so that a failed rule reports nothing but its status.
+type tally struct {
+	r      *keyRule
+	groups map[string]*aggregate
+	order  []string
+	extra  []extraPoint // a stream's per-group series
+}
+
+type extraPoint struct {
+	f      *family
+	v      float64
+	labels []string
+}
+
+// add combines a key's measure into its label set.
+func (t *tally) add(labels []string, v float64) {
+	key := strings.Join(labels, "\x00")
+	a := t.groups[key]
+	if a == nil {
+		a = &aggregate{labels: labels, value: v}
+		t.groups[key] = a
+		t.order = append(t.order, key)
+	}
+	switch t.r.Aggregate {
+	case "count":
+		a.value = float64(a.n + 1)
+	case "sum":
+		if a.n > 0 {
+			a.value += v
+		}
+	case "min":
+		a.value = math.Min(a.value, v)
+	case "max":
+		a.value = math.Max(a.value, v)
+	default:
+		a.value = v
+	}
+	a.n++
+}
+
+func (t *tally) emit(e *emitter) {
+	if len(t.order) == 0 && (t.r.Aggregate == "count" || t.r.Aggregate == "sum") && len(t.r.groupNames) == 0 {
+		e.emit(t.r.f, 0, t.r.static...) // nothing matched: 0, not a missing series
+	}
+	for _, k := range t.order {
+		e.emit(t.r.f, t.groups[k].value, t.groups[k].labels...)
+	}
+	for _, p := range t.extra {
+		e.emit(p.f, p.v, p.labels...)
+	}
+}
+
 // run measures the rule and emits its series and status.
 func (x *rules) run(r *keyRule, e *emitter, logger log.Logger) {
-	groups := map[string]*aggregate{}
-	var order []string
+	t := &tally{r: r, groups: map[string]*aggregate{}}
 	matched, truncated := 0, false
-	add := func(labels []string, v float64) {
-		key := strings.Join(labels, "\x00")
-		a := groups[key]
-		if a == nil {
-			a = &aggregate{labels: labels, value: v}
-			groups[key] = a
-			order = append(order, key)
-		}
-		switch r.Aggregate {
-		case "count":
-			a.value = float64(a.n + 1)
-		case "sum":
-			if a.n > 0 {
-				a.value += v
-			}
-		case "min":
-			a.value = math.Min(a.value, v)
-		case "max":
-			a.value = math.Max(a.value, v)
-		default:
-			a.value = v
-		}
-		a.n++
-	}
 	measure := func(keys []string) error {
 		var ok []string
 		for _, k := range keys {
@@ -181,7 +213,7 @@ func (x *rules) run(r *keyRule, e *emitter, logger log.Logger) {
 		if len(ok) == 0 {
 			return nil
 		}
-		return x.measure(r, ok, add, e)
+		return x.measure(r, ok, t)
 	}
 	var err error
 	if r.Pattern != "" {
@@ -196,9 +228,7 @@ func (x *rules) run(r *keyRule, e *emitter, logger log.Logger) {
 	if err != nil {
 		logger.Log("msg", "Key rule failed", "rule", r.Metric, "err", err)
 	} else {
-		for _, k := range order {
-			e.emit(r.f, groups[k].value, groups[k].labels...)
-		}
+		t.emit(e)
 	}
 	e.emit(ruleSuccess, boolValue(err == nil), r.Metric)
 	e.emit(ruleKeys, float64(matched), r.Metric)
@@ -261,16 +291,15 @@ func (r *keyRule) labelsFor(key string) []string {
 }
 
 // measure takes the rule's measure of each key and adds it.
-func (x *rules) measure(r *keyRule, keys []string, add func([]string, float64), e *emitter) error {
+func (x *rules) measure(r *keyRule, keys []string, t *tally) error {
 	if r.Aggregate == "count" && r.Pattern != "" {
 		for _, k := range keys {
-			add(r.labelsFor(k), 1) // SCAN found it: it exists
+			t.add(r.labelsFor(k), 1) // SCAN found it: it exists
 		}
 		return nil
 	}
-	switch r.Measure {
-	case "length", "stream":
-		return x.byType(r, keys, add, e)
+	if r.Aggregate != "count" && (r.Measure == "length" || r.Measure == "stream") {
+		return x.byType(r, keys, t)
 	}
 	cmds := make([][]any, len(keys))
 	for i, k := range keys {
@@ -285,7 +314,7 @@ func (x *rules) measure(r *keyRule, keys []string, add func([]string, float64), 
 			if n, err := out[i].Int64(); err != nil {
 				return fmt.Errorf("%s: EXISTS: %w", k, err)
 			} else if n > 0 {
-				add(r.labelsFor(k), 1)
+				t.add(r.labelsFor(k), 1)
 			}
 			continue
 		}
@@ -294,7 +323,7 @@ func (x *rules) measure(r *keyRule, keys []string, add func([]string, float64), 
 			return fmt.Errorf("%s: %w", k, err)
 		}
 		if present {
-			add(r.labelsFor(k), v)
+			t.add(r.labelsFor(k), v)
 		}
 	}
 	return nil
@@ -357,7 +386,7 @@ func truncate(s string, n int) string {
 
 // byType measures lengths and streams: TYPE first, then the command that
 // fits each key's type, then PFCOUNT for the strings that are HyperLogLogs.
-func (x *rules) byType(r *keyRule, keys []string, add func([]string, float64), e *emitter) error {
+func (x *rules) byType(r *keyRule, keys []string, t *tally) error {
 	types := make([][]any, len(keys))
 	for i, k := range keys {
 		types[i] = []any{"TYPE", k}
@@ -377,7 +406,7 @@ func (x *rules) byType(r *keyRule, keys []string, add func([]string, float64), e
 		switch {
 		case typ == "none":
 			if r.Measure == "length" {
-				add(r.labelsFor(k), 0) // as Redis answers for a missing key
+				t.add(r.labelsFor(k), 0) // as Redis answers for a missing key
 			}
 		case r.Measure == "stream":
 			if typ != "stream" {
@@ -387,7 +416,7 @@ func (x *rules) byType(r *keyRule, keys []string, add func([]string, float64), e
 		default:
 			cmd = [][]any{lengthCommand(typ, k)}
 			if typ == "string" {
-				cmd = append(cmd, []any{"GETRANGE", k, 0, 3}) // "HYLL" marks a HyperLogLog
+				cmd = append(cmd, []any{"GETRANGE", k, 0, 4}) // "HYLL" and 0 or 1 start a HyperLogLog
 			}
 		}
 		for range cmd {
@@ -403,6 +432,7 @@ func (x *rules) byType(r *keyRule, keys []string, add func([]string, float64), e
 		return err
 	}
 	var hll []string
+	var hllLen []float64
 	for j := 0; j < len(cmds); j++ {
 		k := keys[idx[j]]
 		n, err := out[j].Int64()
@@ -411,19 +441,25 @@ func (x *rules) byType(r *keyRule, keys []string, add func([]string, float64), e
 		}
 		if r.Measure == "stream" {
 			j++
-			if err := emitStreamGroups(r, k, out[j], e); err != nil {
+			if err := streamGroups(r, k, out[j], t); err != nil {
 				return fmt.Errorf("%s: XINFO GROUPS: %w", k, err)
 			}
 		} else if cmds[j][0] == "STRLEN" {
 			j++
-			if magic, _ := out[j].Text(); magic == "HYLL" {
-				hll = append(hll, k)
+			if header, _ := out[j].Text(); n >= 16 && isHLLHeader(header) {
+				hll, hllLen = append(hll, k), append(hllLen, float64(n))
 				continue
 			}
 		}
-		add(r.labelsFor(k), float64(n))
+		t.add(r.labelsFor(k), float64(n))
 	}
-	return x.countHLL(r, hll, add)
+	return x.countHLL(r, hll, hllLen, t)
+}
+
+// isHLLHeader tells whether a string starts as a HyperLogLog does: "HYLL"
+// and its encoding, 0 (dense) or 1 (sparse).
+func isHLLHeader(h string) bool {
+	return len(h) == 5 && h[:4] == "HYLL" && (h[4] == 0 || h[4] == 1)
 }
 
 func lengthCommand(typ, key string) []any {
@@ -434,7 +470,9 @@ func lengthCommand(typ, key string) []any {
 	return []any{cmd, key}
 }
 
-func (x *rules) countHLL(r *keyRule, keys []string, add func([]string, float64)) error {
+// countHLL takes PFCOUNT of the strings that look like HyperLogLogs; one
+// that Redis does not take for one keeps its STRLEN, strlen[i].
+func (x *rules) countHLL(r *keyRule, keys []string, strlen []float64, t *tally) error {
 	if len(keys) == 0 {
 		return nil
 	}
@@ -448,17 +486,21 @@ func (x *rules) countHLL(r *keyRule, keys []string, add func([]string, float64))
 	}
 	for i, k := range keys {
 		n, err := out[i].Int64()
-		if err != nil {
+		switch {
+		case err != nil && strings.HasPrefix(err.Error(), "WRONGTYPE"):
+			t.add(r.labelsFor(k), strlen[i])
+		case err != nil:
 			return fmt.Errorf("%s: PFCOUNT: %w", k, err)
+		default:
+			t.add(r.labelsFor(k), float64(n))
 		}
-		add(r.labelsFor(k), float64(n))
 	}
 	return nil
 }
 
-// emitStreamGroups reads XINFO GROUPS: per group its lag (Redis 7+),
+// streamGroups reads XINFO GROUPS: per group its lag (Redis 7+),
 // pending entries and consumers.
-func emitStreamGroups(r *keyRule, key string, c *redis.Cmd, e *emitter) error {
+func streamGroups(r *keyRule, key string, c *redis.Cmd, t *tally) error {
 	groups, err := c.Slice()
 	if err != nil {
 		return err
@@ -482,10 +524,11 @@ func emitStreamGroups(r *keyRule, key string, c *redis.Cmd, e *emitter) error {
 		}
 		labels := append(slices.Clone(r.static), key, name)
 		if lag, ok := values["lag"]; ok {
-			e.emit(r.stream[0], float64(lag), labels...)
+			t.extra = append(t.extra, extraPoint{r.stream[0], float64(lag), labels})
 		}
-		e.emit(r.stream[1], float64(values["pending"]), labels...)
-		e.emit(r.stream[2], float64(values["consumers"]), labels...)
+		t.extra = append(t.extra,
+			extraPoint{r.stream[1], float64(values["pending"]), labels},
+			extraPoint{r.stream[2], float64(values["consumers"]), labels})
 	}
 	return nil
 }
