@@ -3,9 +3,6 @@ package prober
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
-	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -60,19 +57,6 @@ func checkNodeInfo(t *testing.T, got map[string]sample, key string) {
 	if len(infos) != 1 || infos[0] != key || got[key].value != 1 {
 		t.Errorf("node info series %v, want %s = 1", infos, key)
 	}
-}
-
-// clusterExposition is what /probe answers for addr with a default module
-// that enables the cluster collector.
-func clusterExposition(t *testing.T, addr string) string {
-	t.Helper()
-	h := newTestHandler(t, "modules:\n  default:\n"+clusterModule)
-	w := serveProbe(h, url.Values{"target": {addr}})
-	body, _ := io.ReadAll(w.Body)
-	if w.Code != http.StatusOK {
-		t.Fatalf("status %d: %s", w.Code, body)
-	}
-	return string(body)
 }
 
 func TestClusterCollector(t *testing.T) {
@@ -196,7 +180,7 @@ func TestClusterCollector(t *testing.T) {
 	}, nil)
 
 	// promtool accepts the exposition, the failed node's series included.
-	out := clusterExposition(t, survivor.Addr())
+	out := probeExposition(t, "modules:\n  default:\n"+clusterModule, survivor.Addr())
 	if !strings.Contains(out, `redis_cluster_nodes{link_state="disconnected",role="slave"} 1`) {
 		t.Errorf("exposition lacks the disconnected replica:\n%s", out)
 	}

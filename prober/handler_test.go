@@ -41,10 +41,11 @@ func serveProbe(h http.Handler, params url.Values) *httptest.ResponseRecorder {
 	return w
 }
 
-// probeExposition is what /probe answers for addr with the default module.
-func probeExposition(t testing.TB, addr string) string {
+// probeExposition is what /probe answers for addr with the module default
+// of config.
+func probeExposition(t testing.TB, config, addr string) string {
 	t.Helper()
-	w := serveProbe(newTestHandler(t, testConfig), url.Values{"target": {addr}})
+	w := serveProbe(newTestHandler(t, config), url.Values{"target": {addr}})
 	body, _ := io.ReadAll(w.Body)
 	if w.Code != http.StatusOK {
 		t.Fatalf("status %d: %s", w.Code, body)

@@ -247,5 +247,5 @@ func TestProbeAuth(t *testing.T) {
 // The exposition of a real probe passes promtool's lint.
 func TestPromtoolCheckMetrics(t *testing.T) {
 	s := redistest.StartRedis(t, "--replicaof", "127.0.0.1", "1") // a replica whose master is down
-	promtoolCheck(t, probeExposition(t, s.Addr()))
+	promtoolCheck(t, probeExposition(t, testConfig, s.Addr()))
 }

@@ -3,9 +3,6 @@ package prober
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -177,25 +174,12 @@ func TestSentinelCollectorOnPlainRedis(t *testing.T) {
 	}
 }
 
-// sentinelExposition is what /probe answers for a Sentinel with the default
-// module enabling the sentinel collector.
-func sentinelExposition(t *testing.T, addr string) string {
-	t.Helper()
-	h := newTestHandler(t, "modules:\n  default:\n    timeout: 2s\n"+sentinelCollectors)
-	w := serveProbe(h, url.Values{"target": {addr}})
-	body, _ := io.ReadAll(w.Body)
-	if w.Code != http.StatusOK {
-		t.Fatalf("status %d: %s", w.Code, body)
-	}
-	return string(body)
-}
-
 func TestSentinelExpositionPassesPromtool(t *testing.T) {
 	t.Parallel()
 	master := redistest.StartRedis(t)
 	startReplica(t, master)
 	s := redistest.StartSentinel(t, "mym", master, 1)
-	text := sentinelExposition(t, s.Addr())
+	text := probeExposition(t, "modules:\n  default:\n    timeout: 2s\n"+sentinelCollectors, s.Addr())
 	if !strings.Contains(text, "redis_sentinel_master_ok_slaves{") {
 		t.Fatalf("no sentinel series in the exposition:\n%s", text)
 	}
