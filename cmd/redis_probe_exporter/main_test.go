@@ -973,3 +973,80 @@ func (x exposition) names() []string {
 	sort.Strings(out)
 	return out
 }
+
+// Prometheus discovers every node of a Redis Cluster from one seed through
+// /discover/cluster (http_sd) and probes each with the shipped cluster
+// module.
+func TestPrometheusDiscoversCluster(t *testing.T) {
+	t.Parallel()
+	bin := redistest.BuildExporter(t)
+	cl := redistest.StartCluster(t, 3, 1)
+	e := redistest.StartExporter(t, bin, "--config.file="+shippedConfig(t))
+	seed := url.Values{"target": {cl.Masters()[0].Addr()}, "module": {"cluster"}}
+	prom := redistest.StartPrometheus(t, fmt.Sprintf(`
+global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+scrape_configs:
+  - job_name: cluster
+    metrics_path: /probe
+    http_sd_configs:
+      - url: %q
+        refresh_interval: 5s
+    relabel_configs:
+      - source_labels: [module]
+        target_label: __param_module
+      - source_labels: [__address__]
+        target_label: __param_target
+      - source_labels: [__param_target]
+        target_label: instance
+      - target_label: __address__
+        replacement: %q
+`, e.URL+"/discover/cluster?"+seed.Encode(), e.Addr))
+
+	redistest.WaitFor(t, 30*time.Second, func() error {
+		s, err := redistest.TryQuery(prom, `redis_cluster_state{job="cluster"} == 1`)
+		if err != nil {
+			return err
+		}
+		if len(s) != len(cl.Nodes) {
+			return fmt.Errorf("%d nodes report cluster_state 1, want %d", len(s), len(cl.Nodes))
+		}
+		return nil
+	}, func() string { _, body := httpGet(t, prom+"/api/v1/targets"); return "targets: " + body })
+
+	roles := map[string]string{}
+	for _, s := range redistest.Query(t, prom, `probe_success{job="cluster"}`) {
+		if s.Value != 1 {
+			t.Errorf("%s: probe_success %v", s.Labels["instance"], s.Value)
+		}
+		roles[s.Labels["instance"]] = s.Labels["role"]
+	}
+	for _, m := range cl.Masters() {
+		if roles[m.Addr()] != "master" {
+			t.Errorf("%s: role %q, want master", m.Addr(), roles[m.Addr()])
+		}
+	}
+	for _, r := range cl.Replicas() {
+		if roles[r.Addr()] != "slave" {
+			t.Errorf("%s: role %q, want slave", r.Addr(), roles[r.Addr()])
+		}
+	}
+	var slots float64
+	for _, s := range redistest.Query(t, prom, `redis_cluster_node_slots{job="cluster",role="master"}`) {
+		slots += s.Value
+	}
+	if slots != 16384 {
+		t.Errorf("masters serve %v slots, want 16384", slots)
+	}
+}
+
+// shippedConfig is the repository's redis_probe.yml.
+func shippedConfig(t *testing.T) string {
+	t.Helper()
+	p, err := filepath.Abs("../../redis_probe.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
