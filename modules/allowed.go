@@ -11,11 +11,12 @@ import (
 )
 
 // AllowedTargets lists the targets a module or an auth may reach. Each entry
-// is a host glob ("*.cache.internal"), an IP or a CIDR ("10.0.0.0/8",
-// "fd00::/8", "[fd00::/8]:6379"), or a unix socket path glob ("/run/redis/*.sock"), with an
-// optional ":port" (an IPv6 address or prefix takes one as "[…]:port").
-// Empty allows every target. Host names are matched as written, never
-// resolved, so a CIDR entry only admits IP-literal targets.
+// is a host glob ("*.cache.internal", where "*" stays within one label of
+// the name), an IP or a CIDR ("10.0.0.0/8", "fd00::/8", "[fd00::/8]:6379"),
+// or a unix socket path glob ("/run/redis/*.sock"), with an optional ":port"
+// (an IPv6 address or prefix takes one as "[…]:port"). Empty allows every
+// target. Host names are matched as written, never resolved: a CIDR entry
+// only admits IP-literal targets, and a host glob only names.
 type AllowedTargets []targetPattern
 
 type targetPattern struct {
@@ -31,25 +32,47 @@ func (a AllowedTargets) Allows(host string, port int) bool {
 	if len(a) == 0 {
 		return true
 	}
+	if strings.Contains(host, "%") {
+		return false // an IPv6 zone: never allowed, so no zone text can pose as a name
+	}
 	addr, ipErr := netip.ParseAddr(host)
-	if !strings.HasPrefix(host, "/") {
-		host = strings.ToLower(host)
+	socket := strings.HasPrefix(host, "/")
+	if !socket {
+		host = strings.TrimSuffix(strings.ToLower(host), ".")
 	}
 	for _, p := range a {
-		if p.port != 0 && p.port != port {
-			continue
-		}
-		if p.prefix.IsValid() {
+		switch {
+		case p.port != 0 && p.port != port:
+		case p.prefix.IsValid():
 			if ipErr == nil && p.prefix.Contains(addr.Unmap()) {
 				return true
 			}
-			continue
-		}
-		if ok, _ := path.Match(p.glob, host); ok {
+		case ipErr == nil: // an IP literal matches IPs and CIDRs only
+		case socket:
+			if ok, _ := path.Match(p.glob, host); ok && strings.HasPrefix(p.glob, "/") {
+				return true
+			}
+		case matchHost(p.glob, host):
 			return true
 		}
 	}
 	return false
+}
+
+// matchHost matches a host name against a glob label by label, so that "*"
+// never crosses a dot: "*.cache.internal" admits "a.cache.internal" but not
+// "a.cache.internal.evil.example" nor "a.b.cache.internal".
+func matchHost(glob, host string) bool {
+	gl, hl := strings.Split(glob, "."), strings.Split(host, ".")
+	if len(gl) != len(hl) {
+		return false
+	}
+	for i := range gl {
+		if ok, _ := path.Match(gl[i], hl[i]); !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // UnmarshalYAML parses every entry, naming the line of a bad one.
@@ -139,7 +162,10 @@ func parseTargetPattern(s string) (targetPattern, error) {
 	if _, err := path.Match(host, ""); err != nil {
 		return p, fmt.Errorf("invalid glob: %v", err)
 	}
-	p.glob = host
+	if strings.Trim(host, "0123456789.*?[]-") == "" {
+		return p, fmt.Errorf("an IP glob matches names too: write a CIDR such as 10.0.0.0/24")
+	}
+	p.glob = strings.TrimSuffix(host, ".")
 	return p, nil
 }
 

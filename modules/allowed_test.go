@@ -1,6 +1,7 @@
 package modules
 
 import (
+	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
@@ -32,6 +33,12 @@ func TestAllowedTargets(t *testing.T) {
 		{"/run/redis/main.sock", 0, true},
 		{"/tmp/main.sock", 0, false},
 		{"ten.internal", 6379, false}, // names are never resolved for CIDRs
+		{"a.b.cache.internal", 6379, false}, // "*" stays within one label
+		{"a.cache.internal.", 6379, true},   // a fully qualified name
+		{"redis-1.prod.attacker.example", 6380, false},
+		{"::1%x.cache.internal", 7000, false}, // a zone posing as a name
+		{"::1%lo", 7000, false},
+		{"/run/redis/../secret.sock", 0, false},
 	} {
 		if got := a.Allows(tc.host, tc.port); got != tc.want {
 			t.Errorf("Allows(%s, %d) = %v, want %v", tc.host, tc.port, got, tc.want)
@@ -43,5 +50,15 @@ func TestAllowedTargets(t *testing.T) {
 	out, err := yaml.Marshal(a)
 	if err != nil || string(out) != "- '*.cache.internal'\n- redis-*.prod:6380\n- 10.0.0.0/8\n- 192.168.1.5:6379\n- fd00::/8\n- '[::1]:7000'\n- /run/redis/*.sock\n" {
 		t.Errorf("marshal: %v\n%s", err, out)
+	}
+}
+
+func TestAllowedTargetsRefusesIPGlobs(t *testing.T) {
+	for _, entry := range []string{"10.0.0.*", "10.0.*.*:6379", "192.168.1.?"} {
+		var a AllowedTargets
+		err := yaml.Unmarshal([]byte(`["`+entry+`"]`), &a)
+		if err == nil || !strings.Contains(err.Error(), "CIDR") {
+			t.Errorf("%s: %v, want an error pointing to CIDRs", entry, err)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"path"
 	"strconv"
 	"strings"
 )
@@ -69,6 +70,9 @@ func Parse(s string) (Target, error) {
 		if u.Host != "" || u.Path == "" {
 			return Target{}, errors.New("unix target must be unix:///absolute/path")
 		}
+		if path.Clean(u.Path) != u.Path {
+			return Target{}, errors.New("unix target path must be clean: no .., //, or trailing /")
+		}
 		return Target{Network: "unix", Host: u.Path}, nil
 	case "redis", "rediss":
 	default:
@@ -103,7 +107,7 @@ func parseHostPort(s string) (Target, error) {
 	if host == "" {
 		return Target{}, errors.New("target has an empty host")
 	}
-	if strings.ContainsAny(host, "/ \t?#") {
+	if strings.ContainsAny(host, "/ \t?#%") {
 		return Target{}, fmt.Errorf("invalid host %q in target", host)
 	}
 	return Target{Network: "tcp", Host: host, Port: port}, nil

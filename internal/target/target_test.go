@@ -48,6 +48,8 @@ func TestParseErrors(t *testing.T) {
 		{"unix://host/path", "unix:///absolute/path"},
 		{"redis://:6379", "empty host"},
 		{"[::1", "want host:port"},
+		{"[::1%25x.cache.internal]:6379", "invalid"},
+		{"unix:///run/redis/../x.sock", "must be clean"},
 	} {
 		_, err := Parse(tc.in)
 		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
