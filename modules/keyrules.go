@@ -8,6 +8,7 @@ import (
 	"path"
 	"regexp"
 	"slices"
+	"strings"
 	"sync"
 
 	"gopkg.in/yaml.v3"
@@ -187,8 +188,11 @@ func (k *KeyRule) validate(rp string, add func(path, format string, args ...any)
 			if g == "" {
 				continue
 			}
-			if !labelNameRE.MatchString(g) {
+			if !labelNameRE.MatchString(g) || strings.HasPrefix(g, "__") {
 				add(rp+".key_labels", "group %q is not a valid label name", g)
+			}
+			if g == "key" && k.Aggregate == "none" || g == "group" && k.Measure == "stream" || names[g] {
+				add(rp+".key_labels", "label %q is already set by the rule", g)
 			}
 			names[g] = true
 		}
@@ -226,7 +230,7 @@ func (s *ScriptRule) validate(rp string, add func(path, format string, args ...a
 	}
 	names := map[string]bool{}
 	if s.Label != "" {
-		if !labelNameRE.MatchString(s.Label) {
+		if !labelNameRE.MatchString(s.Label) || strings.HasPrefix(s.Label, "__") {
 			add(rp+".label", "%q is not a valid label name", s.Label)
 		}
 		names[s.Label] = true
@@ -239,7 +243,7 @@ func (s *ScriptRule) validate(rp string, add func(path, format string, args ...a
 func validateLabels(rp string, labels map[string]string, taken map[string]bool, add func(path, format string, args ...any)) {
 	for name := range labels {
 		switch {
-		case !labelNameRE.MatchString(name) || len(name) > 1 && name[:2] == "__":
+		case !labelNameRE.MatchString(name) || strings.HasPrefix(name, "__"):
 			add(rp+".labels."+name, "%q is not a valid label name", name)
 		case taken[name]:
 			add(rp+".labels."+name, "label %q is already set by the rule", name)

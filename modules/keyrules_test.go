@@ -57,6 +57,8 @@ func TestKeyRuleErrorsNameTheLine(t *testing.T) {
 		{"field without value", "      - metric: a\n        key: k\n        field: f\n        measure: length\n", []string{"c.yml:6:", "field goes with measure value"}},
 		{"label clash", "      - metric: a\n        key: k\n        labels: {key: x}\n", []string{"c.yml:6:", "modules.app.keys[0].labels.key", "already set"}},
 		{"unknown field", "      - metric: a\n        key: k\n        max_key: 3\n", []string{"c.yml:6:", "field max_key not found"}},
+		{"group named key", "      - metric: a\n        pattern: 'a:*'\n        key_labels: '^(?P<key>.*)$'\n", []string{"c.yml:6:", "modules.app.keys[0].key_labels", `label "key" is already set`}},
+		{"reserved label", "      - metric: a\n        pattern: 'a:*'\n        key_labels: '^(?P<__name__>.*)$'\n        aggregate: count\n", []string{"c.yml:6:", "not a valid label name"}},
 		{"stream aggregate", "      - metric: a\n        key: k\n        measure: stream\n        aggregate: sum\n", []string{"c.yml:7:", "aggregate must be none"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

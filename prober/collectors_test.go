@@ -147,3 +147,53 @@ func TestModulesCollector(t *testing.T) {
 		}
 	}
 }
+
+// Probes of modules with different config_parameters run at once without
+// sharing state (the race detector watches).
+func TestConfigCollectorConcurrentModules(t *testing.T) {
+	s := redistest.StartRedis(t)
+	a := mustModule(t, "    config_parameters: [hz]\n")
+	b := mustModule(t, "    config_parameters: [maxmemory-samples]\n")
+	done := make(chan map[string]sample)
+	for i := range 40 {
+		go func() {
+			m := a
+			if i%2 == 1 {
+				m = b
+			}
+			got, _ := probeTarget(t, s.Addr(), m, nil)
+			done <- got
+		}()
+	}
+	for range 40 {
+		got := <-done
+		if got[`probe_collector_success{collector="config"}`].value != 1 {
+			t.Error("config collector failed under concurrent modules")
+		}
+	}
+}
+
+// Label values that differ only in invalid UTF-8 become one series, never
+// two identical ones; a script naming a label twice fails its rule.
+func TestRuleLabelsStayUnique(t *testing.T) {
+	s := redistest.StartRedis(t)
+	c := s.Client(t)
+	ctx := context.Background()
+	c.Set(ctx, "s\xff", 1, 0)
+	c.Set(ctx, "s\xfe", 2, 0)
+	got, _ := probeTarget(t, s.Addr(), mustModule(t, `    keys:
+      - {metric: app_s, pattern: "s*", measure: length}
+    scripts:
+      - {metric: app_dup, script: "return {'x', 1, 'x', 2}", label: l}
+`), nil)
+	n := 0
+	for k := range got {
+		if strings.HasPrefix(k, "app_s{") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d series for two keys that clean to one label value, want 1", n)
+	}
+	expect(t, got, map[string]float64{`redis_key_rule_success{rule="app_dup"}`: 0, `redis_key_rule_success{rule="app_s"}`: 1})
+}

@@ -36,7 +36,8 @@ var configFixed = map[string]*family{
 	"maxmemory-policy":           nil,
 }
 
-var configFixedNames = slices.Sorted(maps.Keys(configFixed))
+// configFixedNames is sorted, and clipped so that appending to it copies.
+var configFixedNames = slices.Clip(slices.Sorted(maps.Keys(configFixed)))
 
 func init() {
 	register(&collector{

@@ -53,8 +53,8 @@ func (h *Handler) discover(w http.ResponseWriter, r *http.Request, find func(con
 	ctx, cancel := context.WithTimeout(r.Context(), h.timeout(r, req.module))
 	defer cancel()
 	client, release := h.pool.Get(req.target, req.authName, req.auth)
+	defer release()
 	groups, err := find(ctx, client)
-	release()
 	if err != nil {
 		http.Error(w, fmt.Sprintf("discovering from %s: %v", req.target.Addr(), err), http.StatusBadGateway)
 		return

@@ -129,8 +129,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	start := time.Now()
 	client, release := h.pool.Get(t, authName, auth)
+	defer release()
 	result, ok := Probe(ctx, client, m, probeLog)
-	release()
 	took := time.Since(start)
 
 	outcome := "failure"

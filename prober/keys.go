@@ -287,6 +287,11 @@ func (r *keyRule) labelsFor(key string) []string {
 	if r.Aggregate == "none" {
 		labels = append(labels, key)
 	}
+	for i, v := range labels {
+		// Clean here, before tally merges label sets: keys that differ only
+		// in invalid bytes would otherwise become two identical series.
+		labels[i] = strings.ToValidUTF8(v, "\uFFFD")
+	}
 	return labels
 }
 
@@ -396,7 +401,8 @@ func (x *rules) byType(r *keyRule, keys []string, t *tally) error {
 		return err
 	}
 	var cmds [][]any
-	var idx []int // cmds[j] measures keys[idx[j]]
+	var idx []int        // cmds[j] measures keys[idx[j]]
+	var withRange []bool // cmds[j] is a STRLEN followed by its GETRANGE
 	for i, k := range keys {
 		typ, err := out[i].Text()
 		if err != nil {
@@ -419,8 +425,9 @@ func (x *rules) byType(r *keyRule, keys []string, t *tally) error {
 				cmd = append(cmd, []any{"GETRANGE", k, 0, 4}) // "HYLL" and 0 or 1 start a HyperLogLog
 			}
 		}
-		for range cmd {
+		for n := range cmd {
 			idx = append(idx, i)
+			withRange = append(withRange, typ == "string" && n == 0)
 		}
 		cmds = append(cmds, cmd...)
 	}
@@ -444,7 +451,7 @@ func (x *rules) byType(r *keyRule, keys []string, t *tally) error {
 			if err := streamGroups(r, k, out[j], t); err != nil {
 				return fmt.Errorf("%s: XINFO GROUPS: %w", k, err)
 			}
-		} else if cmds[j][0] == "STRLEN" {
+		} else if withRange[j] {
 			j++
 			if header, _ := out[j].Text(); n >= 16 && isHLLHeader(header) {
 				hll, hllLen = append(hll, k), append(hllLen, float64(n))
@@ -462,8 +469,10 @@ func isHLLHeader(h string) bool {
 	return len(h) == 5 && h[:4] == "HYLL" && (h[4] == 0 || h[4] == 1)
 }
 
+var lengthCommands = map[string]string{"string": "STRLEN", "list": "LLEN", "set": "SCARD", "zset": "ZCARD", "hash": "HLEN", "stream": "XLEN"}
+
 func lengthCommand(typ, key string) []any {
-	cmd := map[string]string{"string": "STRLEN", "list": "LLEN", "set": "SCARD", "zset": "ZCARD", "hash": "HLEN", "stream": "XLEN"}[typ]
+	cmd := lengthCommands[typ]
 	if cmd == "" {
 		cmd = "STRLEN" // an unknown (module) type: its error reply fails the rule
 	}

@@ -71,11 +71,17 @@ func (r *scriptRule) emit(v any, err error, e *emitter) error {
 			return fmt.Errorf("script returned %d elements: an array needs label: set and label, number pairs", len(list))
 		}
 		values := make([]float64, len(list)/2)
+		seen := map[string]bool{}
 		for i := range values {
 			n, err := scriptNumber(list[2*i+1])
 			if err != nil {
 				return err
 			}
+			label := strings.ToValidUTF8(fmt.Sprint(list[2*i]), "\uFFFD")
+			if seen[label] {
+				return fmt.Errorf("script returned the label %q twice", truncate(label, 40))
+			}
+			seen[label] = true
 			values[i] = n
 		}
 		for i, n := range values {

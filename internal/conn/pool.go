@@ -28,6 +28,7 @@ type Pool struct {
 
 type entry struct {
 	client   *redis.Client
+	auth     *modules.Auth // the credentials it was made with
 	refs     int // probes using the client now
 	lastUsed time.Time
 	dropped  bool // out of the map; the last release closes it
@@ -56,11 +57,17 @@ func (p *Pool) Get(t target.Target, authName string, auth *modules.Auth) (*redis
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	e := p.clients[key]
+	if e != nil && e.auth != auth {
+		// The auth was reloaded: a client made with the old credentials,
+		// perhaps by a probe that straddled the reload, must not serve.
+		p.dropLocked(key, e)
+		e = nil
+	}
 	if e == nil {
 		if len(p.clients) >= p.maxClients {
 			p.dropOldestLocked()
 		}
-		e = &entry{client: redis.NewClient(options(t, auth))}
+		e = &entry{client: redis.NewClient(options(t, auth)), auth: auth}
 		p.clients[key] = e
 	}
 	e.refs++

@@ -101,3 +101,21 @@ func TestPoolBoundsAndReapsIdleClients(t *testing.T) {
 		return nil
 	}, nil)
 }
+
+// A reloaded auth (a new *Auth) never reuses a client made with the old one.
+func TestPoolReplacesClientOfReloadedAuth(t *testing.T) {
+	s := redistest.StartRedis(t, "--requirepass", "new-pw")
+	tg, _ := target.Parse(s.Addr())
+	p := NewPool(8, time.Minute)
+	defer p.Close()
+	old, release := p.Get(tg, "prod", &modules.Auth{Password: "old-pw"})
+	release()
+	c, release := p.Get(tg, "prod", &modules.Auth{Password: "new-pw"})
+	defer release()
+	if c == old {
+		t.Fatal("the client made with the old credentials was reused")
+	}
+	if err := c.Ping(context.Background()).Err(); err != nil {
+		t.Fatalf("new credentials: %v", err)
+	}
+}
