@@ -32,7 +32,7 @@ func TestAllowedTargets(t *testing.T) {
 		{"::1", 6379, false},
 		{"/run/redis/main.sock", 0, true},
 		{"/tmp/main.sock", 0, false},
-		{"ten.internal", 6379, false}, // names are never resolved for CIDRs
+		{"ten.internal", 6379, false},       // names are never resolved for CIDRs
 		{"a.b.cache.internal", 6379, false}, // "*" stays within one label
 		{"a.cache.internal.", 6379, true},   // a fully qualified name
 		{"redis-1.prod.attacker.example", 6380, false},

@@ -29,7 +29,7 @@ type Pool struct {
 type entry struct {
 	client   *redis.Client
 	auth     *modules.Auth // the credentials it was made with
-	refs     int // probes using the client now
+	refs     int           // probes using the client now
 	lastUsed time.Time
 	dropped  bool // out of the map; the last release closes it
 }
