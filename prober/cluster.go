@@ -50,9 +50,6 @@ func init() {
 		families:  append(clusterInfoFields.families(), clusterMessages, clusterNodeSlots, clusterNodeInfo, clusterNodes, clusterNodeFailed),
 		collect: func(r *replies, e *emitter) error {
 			infoCmd, nodesCmd := r.reply(clusterInfoCmd...), r.reply(clusterNodesCmd...)
-			if infoCmd == nil || nodesCmd == nil {
-				return nil // not sent: a replay of recorded INFO text
-			}
 			infoText, err := infoCmd.Text()
 			if err != nil {
 				return fmt.Errorf("CLUSTER INFO: %w", err)

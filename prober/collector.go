@@ -39,12 +39,13 @@ func register(c *collector) {
 
 // replies holds the answers to one probe's pipelined commands.
 type replies struct {
-	ctx    context.Context
-	client *redis.Client
-	module *modules.Module
-	cmds   map[string]*redis.Cmd
-	info   []info.Field
-	parsed bool
+	ctx      context.Context
+	client   *redis.Client
+	module   *modules.Module
+	cmds     map[string]*redis.Cmd
+	info     []info.Field
+	parsed   bool
+	cmdstats map[string]string
 }
 
 // commandKey is a command as text, "CONFIG GET maxmemory": the key its reply
@@ -67,11 +68,30 @@ func (r *replies) followUp(cmds [][]any) []*redis.Cmd {
 	return out
 }
 
-// failed returns the first error among the replies to cmds.
-func (r *replies) failed(cmds [][]any) error {
-	for _, args := range cmds {
-		if err := r.reply(args...).Err(); err != nil {
-			return fmt.Errorf("%s: %w", commandKey(args), err)
+// commandStats maps each command to its INFO commandstats value
+// ("calls=3,usec=16,…"), built once for the collectors that need it.
+func (r *replies) commandStats() (map[string]string, error) {
+	if r.cmdstats == nil {
+		fields, err := r.infoFields()
+		if err != nil {
+			return nil, err
+		}
+		r.cmdstats = map[string]string{}
+		for _, f := range fields {
+			if cmd, ok := strings.CutPrefix(f.Key, "cmdstat_"); ok {
+				r.cmdstats[cmd] = f.Value
+			}
+		}
+	}
+	return r.cmdstats, nil
+}
+
+// failed returns the first error among the replies to the commands keyed
+// keys.
+func (r *replies) failed(keys []string) error {
+	for _, k := range keys {
+		if err := r.cmds[k].Err(); err != nil {
+			return fmt.Errorf("%s: %w", k, err)
 		}
 	}
 	return nil
@@ -96,16 +116,17 @@ var infoAll = []any{"INFO", "ALL"}
 // per module and config.
 type plan struct {
 	steps    []step
-	commands [][]any // every step's commands, each once
-	keep     []bool  // by family id
+	commands [][]any  // every step's commands, each once
+	keys     []string // commandKey of each of commands
+	keep     []bool   // by family id
 	keyRules []*keyRule
 	scripts  []*scriptRule
 }
 
-// step is a collector and the commands it needs in this module.
+// step is a collector and the commands it needs in this module, by key.
 type step struct {
-	c        *collector
-	commands [][]any
+	c    *collector
+	keys []string
 }
 
 var plans sync.Map // *modules.Module -> *plan
@@ -132,17 +153,20 @@ func planFor(m *modules.Module) *plan {
 		if !used {
 			continue
 		}
-		st := step{c: c, commands: c.commands}
+		cmds := c.commands
 		if c.moduleCommands != nil {
-			st.commands = append(slices.Clip(st.commands), c.moduleCommands(m)...)
+			cmds = append(slices.Clip(cmds), c.moduleCommands(m)...)
 		}
-		p.steps = append(p.steps, st)
-		for _, cmd := range st.commands {
-			if k := commandKey(cmd); !sent[k] {
+		st := step{c: c}
+		for _, cmd := range cmds {
+			k := commandKey(cmd)
+			st.keys = append(st.keys, k)
+			if !sent[k] {
 				sent[k] = true
-				p.commands = append(p.commands, cmd)
+				p.commands, p.keys = append(p.commands, cmd), append(p.keys, k)
 			}
 		}
+		p.steps = append(p.steps, st)
 	}
 	p.keep[collectorSuccess.id] = m.Metrics.Keeps(collectorSuccess.name)
 	for i := range m.Keys {
@@ -154,8 +178,8 @@ func planFor(m *modules.Module) *plan {
 	for _, f := range ruleFamilies {
 		p.keep[f.id] = len(p.keyRules)+len(p.scripts) > 0 // the rules' own status
 	}
-	plans.Store(m, p)
-	return p
+	actual, _ := plans.LoadOrStore(m, p)
+	return actual.(*plan)
 }
 
 // ForgetPlans drops the plans of a replaced config.

@@ -120,12 +120,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	t, m, moduleName, auth, authName := req.target, req.module, req.moduleName, req.auth, req.authName
 
-	ctx, cancel := context.WithTimeout(r.Context(), h.timeout(r, m))
+	timeout := h.timeout(r, m)
+	ctx, cancel := context.WithTimeout(r.Context(), timeout)
 	defer cancel()
 
 	var logBuf bytes.Buffer
 	probeLog := probeLogger(&logBuf, log.With(h.logger, "target", t.String(), "module", moduleName))
-	probeLog.Log("msg", "Beginning probe", "auth", authName, "timeout_seconds", h.timeout(r, m).Seconds())
+	probeLog.Log("msg", "Beginning probe", "auth", authName, "timeout_seconds", timeout.Seconds())
 
 	start := time.Now()
 	client, release := h.pool.Get(t, authName, auth)

@@ -2,8 +2,6 @@ package prober
 
 import (
 	"strconv"
-
-	"github.com/redis-probe/redis_probe_exporter/internal/info"
 )
 
 // The info collector maps the server, clients, memory, persistence, stats and
@@ -174,11 +172,17 @@ func init() {
 				return err
 			}
 			infoFields.emit(fields, e)
-			get := func(k string) string { v, _ := info.Get(fields, k); return v }
-			e.emit(instanceInfo, 1, get("role"), get("redis_version"), get("redis_build_id"), get("redis_mode"),
-				get("os"), get("maxmemory_policy"), get("run_id"), get("tcp_port"))
-			now, err1 := strconv.ParseFloat(get("server_time_usec"), 64)
-			up, err2 := strconv.ParseFloat(get("uptime_in_seconds"), 64)
+			v := map[string]string{} // the fields below, read in one pass
+			for _, f := range fields {
+				switch f.Key {
+				case "role", "redis_version", "redis_build_id", "redis_mode", "os", "maxmemory_policy", "run_id", "tcp_port", "server_time_usec", "uptime_in_seconds":
+					v[f.Key] = f.Value
+				}
+			}
+			e.emit(instanceInfo, 1, v["role"], v["redis_version"], v["redis_build_id"], v["redis_mode"],
+				v["os"], v["maxmemory_policy"], v["run_id"], v["tcp_port"])
+			now, err1 := strconv.ParseFloat(v["server_time_usec"], 64)
+			up, err2 := strconv.ParseFloat(v["uptime_in_seconds"], 64)
 			if err1 == nil && err2 == nil {
 				e.emit(startTime, float64(int64(now/1e6-up)))
 			}

@@ -145,6 +145,7 @@ type aggregate struct {
 // succeeds, so that a failed rule reports nothing but its status.
 type tally struct {
 	r      *keyRule
+	labels map[string][]string // each measured key's label values
 	groups map[string]*aggregate
 	order  []string
 	extra  []extraPoint // a stream's per-group series
@@ -196,7 +197,7 @@ func (t *tally) emit(e *emitter) {
 
 // run measures the rule and emits its series and status.
 func (x *rules) run(r *keyRule, e *emitter, logger log.Logger) {
-	t := &tally{r: r, groups: map[string]*aggregate{}}
+	t := &tally{r: r, labels: map[string][]string{}, groups: map[string]*aggregate{}}
 	matched, truncated := 0, false
 	measure := func(keys []string) error {
 		var ok []string
@@ -205,7 +206,8 @@ func (x *rules) run(r *keyRule, e *emitter, logger log.Logger) {
 				truncated = true
 				break
 			}
-			if r.labelsFor(k) != nil {
+			if labels := r.labelsFor(k); labels != nil {
+				t.labels[k] = labels
 				ok = append(ok, k)
 				matched++
 			}
@@ -299,7 +301,7 @@ func (r *keyRule) labelsFor(key string) []string {
 func (x *rules) measure(r *keyRule, keys []string, t *tally) error {
 	if r.Aggregate == "count" && r.Pattern != "" {
 		for _, k := range keys {
-			t.add(r.labelsFor(k), 1) // SCAN found it: it exists
+			t.add(t.labels[k], 1) // SCAN found it: it exists
 		}
 		return nil
 	}
@@ -319,7 +321,7 @@ func (x *rules) measure(r *keyRule, keys []string, t *tally) error {
 			if n, err := out[i].Int64(); err != nil {
 				return fmt.Errorf("%s: EXISTS: %w", k, err)
 			} else if n > 0 {
-				t.add(r.labelsFor(k), 1)
+				t.add(t.labels[k], 1)
 			}
 			continue
 		}
@@ -328,7 +330,7 @@ func (x *rules) measure(r *keyRule, keys []string, t *tally) error {
 			return fmt.Errorf("%s: %w", k, err)
 		}
 		if present {
-			t.add(r.labelsFor(k), v)
+			t.add(t.labels[k], v)
 		}
 	}
 	return nil
@@ -412,7 +414,7 @@ func (x *rules) byType(r *keyRule, keys []string, t *tally) error {
 		switch {
 		case typ == "none":
 			if r.Measure == "length" {
-				t.add(r.labelsFor(k), 0) // as Redis answers for a missing key
+				t.add(t.labels[k], 0) // as Redis answers for a missing key
 			}
 		case r.Measure == "stream":
 			if typ != "stream" {
@@ -458,7 +460,7 @@ func (x *rules) byType(r *keyRule, keys []string, t *tally) error {
 				continue
 			}
 		}
-		t.add(r.labelsFor(k), float64(n))
+		t.add(t.labels[k], float64(n))
 	}
 	return x.countHLL(r, hll, hllLen, t)
 }
@@ -497,11 +499,11 @@ func (x *rules) countHLL(r *keyRule, keys []string, strlen []float64, t *tally) 
 		n, err := out[i].Int64()
 		switch {
 		case err != nil && strings.HasPrefix(err.Error(), "WRONGTYPE"):
-			t.add(r.labelsFor(k), strlen[i])
+			t.add(t.labels[k], strlen[i])
 		case err != nil:
 			return fmt.Errorf("%s: PFCOUNT: %w", k, err)
 		default:
-			t.add(r.labelsFor(k), float64(n))
+			t.add(t.labels[k], float64(n))
 		}
 	}
 	return nil

@@ -2,7 +2,6 @@ package prober
 
 import (
 	"fmt"
-	"strings"
 )
 
 // The latency_histogram collector turns LATENCY HISTOGRAM (Redis 7) into one
@@ -20,15 +19,9 @@ func init() {
 		commands: [][]any{latencyHistogram, infoAll},
 		families: []*family{commandLatencyHistogram},
 		collect: func(r *replies, e *emitter) error {
-			fields, err := r.infoFields()
+			totals, err := r.commandStats()
 			if err != nil {
 				return err
-			}
-			totals := map[string]string{}
-			for _, f := range fields {
-				if cmd, ok := strings.CutPrefix(f.Key, "cmdstat_"); ok {
-					totals[cmd] = f.Value
-				}
 			}
 			reply, err := r.reply(latencyHistogram...).Slice()
 			if err != nil {

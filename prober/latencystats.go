@@ -26,11 +26,9 @@ func init() {
 			if err != nil {
 				return err
 			}
-			totals := map[string]string{} // cmd -> its commandstats value
-			for _, f := range fields {
-				if cmd, ok := strings.CutPrefix(f.Key, "cmdstat_"); ok {
-					totals[cmd] = f.Value
-				}
+			totals, err := r.commandStats()
+			if err != nil {
+				return err
 			}
 			for _, f := range fields {
 				cmd, ok := strings.CutPrefix(f.Key, "latency_percentiles_usec_")

@@ -26,8 +26,8 @@ func Probe(ctx context.Context, client *redis.Client, m *modules.Module, logger 
 	pipe := client.Pipeline()
 	ping := pipe.Ping(ctx)
 	r := &replies{ctx: ctx, client: client, module: m, cmds: make(map[string]*redis.Cmd, len(p.commands))}
-	for _, args := range p.commands {
-		r.cmds[commandKey(args)] = pipe.Do(ctx, args...)
+	for i, args := range p.commands {
+		r.cmds[p.keys[i]] = pipe.Do(ctx, args...)
 	}
 	_, execErr := pipe.Exec(ctx) // each command that was sent keeps its own error
 
@@ -37,7 +37,7 @@ func Probe(ctx context.Context, client *redis.Client, m *modules.Module, logger 
 	if up {
 		logger.Log("msg", "Round trip done", "commands", len(p.commands)+1, "duration_seconds", time.Since(start).Seconds())
 		for _, st := range p.steps {
-			err := r.failed(st.commands)
+			err := r.failed(st.keys)
 			if err == nil {
 				err = st.c.collect(r, e)
 			}
