@@ -1,8 +1,11 @@
 package prober
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"maps"
 	"os/exec"
 	"slices"
 	"sort"
@@ -11,8 +14,9 @@ import (
 	"time"
 
 	"github.com/go-kit/log"
-	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/redis-probe/redis_probe_exporter/internal/conn"
 	"github.com/redis-probe/redis_probe_exporter/internal/target"
@@ -26,12 +30,9 @@ type sample struct {
 	value float64
 }
 
-func samples(t testing.TB, g prometheus.Gatherer) map[string]sample {
+func samples(t testing.TB, result io.WriterTo) map[string]sample {
 	t.Helper()
-	mfs, err := g.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
+	mfs := gather(t, result)
 	out := map[string]sample{}
 	for _, mf := range mfs {
 		for _, d := range mf.GetMetric() {
@@ -39,6 +40,26 @@ func samples(t testing.TB, g prometheus.Gatherer) map[string]sample {
 		}
 	}
 	return out
+}
+
+// gather parses a probe's exposition back into families, checking it is
+// valid text format on the way.
+func gather(t testing.TB, result io.WriterTo) []*dto.MetricFamily {
+	t.Helper()
+	var buf bytes.Buffer
+	if _, err := result.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	byName, err := parser.TextToMetricFamilies(&buf)
+	if err != nil {
+		t.Fatalf("invalid exposition: %v", err)
+	}
+	mfs := make([]*dto.MetricFamily, 0, len(byName))
+	for _, name := range slices.Sorted(maps.Keys(byName)) {
+		mfs = append(mfs, byName[name])
+	}
+	return mfs
 }
 
 // addSample adds d's series: a gauge or counter as itself, a summary or

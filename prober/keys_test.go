@@ -95,10 +95,7 @@ func probeClient(t testing.TB, client *redis.Client, m *modules.Module) (map[str
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(m.Timeout))
 	defer cancel()
 	g, ok := Probe(ctx, client, m, log.NewNopLogger())
-	mfs, err := g.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
+	mfs := gather(t, g)
 	types := map[string]dto.MetricType{}
 	for _, mf := range mfs {
 		if _, dup := types[mf.GetName()]; dup {

@@ -5,10 +5,10 @@ package prober
 
 import (
 	"context"
+	"io"
 	"time"
 
 	"github.com/go-kit/log"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redis-probe/redis_probe_exporter/modules"
@@ -18,7 +18,7 @@ import (
 // asks. It ends by ctx's deadline. PING goes first in the pipeline: its
 // answer is what redis_up and probe_success report, so that a forbidden or
 // failing collector command never marks a healthy Redis down.
-func Probe(ctx context.Context, client *redis.Client, m *modules.Module, logger log.Logger) (prometheus.Gatherer, bool) {
+func Probe(ctx context.Context, client *redis.Client, m *modules.Module, logger log.Logger) (io.WriterTo, bool) {
 	start := time.Now()
 	p := planFor(m)
 	e := newEmitter(p)
