@@ -17,6 +17,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/redis-probe/redis_probe_exporter/internal/conn"
 	"github.com/redis-probe/redis_probe_exporter/internal/target"
@@ -129,6 +130,31 @@ func mustModule(t testing.TB, yamlText string) *modules.Module {
 // probeTarget probes addr with module m through a fresh pool.
 func probeTarget(t testing.TB, addr string, m *modules.Module, auth *modules.Auth) (map[string]sample, bool) {
 	t.Helper()
+	got, _, ok := probeRules(t, addr, m, auth)
+	return got, ok
+}
+
+// probeClient probes through client and returns the series and the type
+// of each family.
+func probeClient(t testing.TB, client *redis.Client, m *modules.Module) (map[string]sample, map[string]dto.MetricType, bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(m.Timeout))
+	defer cancel()
+	g, ok := Probe(ctx, client, m, log.NewNopLogger())
+	mfs := gather(t, g)
+	types := map[string]dto.MetricType{}
+	for _, mf := range mfs {
+		if _, dup := types[mf.GetName()]; dup {
+			t.Errorf("family %s gathered twice", mf.GetName())
+		}
+		types[mf.GetName()] = mf.GetType()
+	}
+	return samples(t, g), types, ok
+}
+
+// probeRules probes addr with m through a fresh pool.
+func probeRules(t testing.TB, addr string, m *modules.Module, auth *modules.Auth) (map[string]sample, map[string]dto.MetricType, bool) {
+	t.Helper()
 	tg, err := target.Parse(addr)
 	if err != nil {
 		t.Fatal(err)
@@ -137,10 +163,7 @@ func probeTarget(t testing.TB, addr string, m *modules.Module, auth *modules.Aut
 	defer pool.Close()
 	client, release := pool.Get(tg, "test", auth)
 	defer release()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(m.Timeout))
-	defer cancel()
-	ms, ok := Probe(ctx, client, m, log.NewNopLogger())
-	return samples(t, ms), ok
+	return probeClient(t, client, m)
 }
 
 // promtoolCheck fails the test unless promtool check metrics is silent on

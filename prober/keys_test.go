@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-kit/log"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/redis/go-redis/v9"
 
@@ -86,38 +85,6 @@ func seedKeys(t testing.TB, s *redistest.Server) *redis.Client {
 	do(db2, "SET", "only:db2", "7")
 	do(db2, "RPUSH", "queue:db2", 1, 2, 3, 4)
 	return c
-}
-
-// probeClient probes through client and returns the series and the type
-// of each family.
-func probeClient(t testing.TB, client *redis.Client, m *modules.Module) (map[string]sample, map[string]dto.MetricType, bool) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(m.Timeout))
-	defer cancel()
-	g, ok := Probe(ctx, client, m, log.NewNopLogger())
-	mfs := gather(t, g)
-	types := map[string]dto.MetricType{}
-	for _, mf := range mfs {
-		if _, dup := types[mf.GetName()]; dup {
-			t.Errorf("family %s gathered twice", mf.GetName())
-		}
-		types[mf.GetName()] = mf.GetType()
-	}
-	return samples(t, g), types, ok
-}
-
-// probeRules probes addr with m through a fresh pool.
-func probeRules(t testing.TB, addr string, m *modules.Module, auth *modules.Auth) (map[string]sample, map[string]dto.MetricType, bool) {
-	t.Helper()
-	tg, err := target.Parse(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := conn.NewPool(4, time.Minute)
-	defer pool.Close()
-	client, release := pool.Get(tg, "test", auth)
-	defer release()
-	return probeClient(t, client, m)
 }
 
 // ruleModule is a module's YAML body (indented by 4 spaces, as mustModule

@@ -4,13 +4,9 @@
 package redistest
 
 import (
-	"bytes"
 	"context"
-	"fmt"
 	"net"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -49,39 +45,14 @@ func (s *Server) Stop() {
 // until it answers PING.
 func StartRedis(t testing.TB, args ...string) *Server {
 	t.Helper()
-	dir := t.TempDir()
-	s := &Server{Port: FreePort(t), Dir: dir, log: filepath.Join(dir, "redis.log")}
-	all := append([]string{
-		"--port", strconv.Itoa(s.Port), "--bind", "127.0.0.1", "--dir", dir,
-		"--save", "", "--appendonly", "no", "--logfile", s.log, "--daemonize", "no",
-	}, args...)
-	s.cmd = exec.Command("redis-server", all...)
-	if err := s.cmd.Start(); err != nil {
-		t.Fatalf("starting redis-server (make test installs it): %v", err)
-	}
-	t.Cleanup(s.Stop)
-	WaitFor(t, 10*time.Second, func() error {
-		c, err := net.DialTimeout("tcp", s.Addr(), time.Second)
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		_ = c.SetDeadline(time.Now().Add(time.Second))
-		if _, err := c.Write([]byte("PING\r\n")); err != nil {
-			return err
-		}
-		buf := make([]byte, 64)
-		n, err := c.Read(buf)
-		if err != nil {
-			return err
-		}
-		// "+PONG" or, with requirepass, "-NOAUTH": either way it serves.
-		if n == 0 || (buf[0] != '+' && !bytes.HasPrefix(buf, []byte("-NOAUTH"))) {
-			return fmt.Errorf("unexpected answer %q", buf[:n])
-		}
-		return nil
-	}, func() string { b, _ := os.ReadFile(s.log); return string(b) })
-	return s
+	return launch(t, launchSpec{
+		bin:     "redis-server",
+		logName: "redis.log",
+		port:    FreePort,
+		args: func(s *Server) []string {
+			return append(append([]string{"--port", strconv.Itoa(s.Port)}, redisBaseArgs(s)...), args...)
+		},
+	})
 }
 
 // FreePort returns a loopback TCP port that was free a moment ago.
