@@ -53,7 +53,7 @@ func run() int {
 		return 2
 	}
 
-	logger := newLogger(*logFormat, *logLevel)
+	logger, untimed := newLogger(*logFormat, *logLevel)
 	holder, err := modules.NewHolder(*configFile, !configGiven)
 	if *configCheck {
 		if err != nil {
@@ -110,7 +110,7 @@ func run() int {
 
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
-	go func() { errc <- web.ListenAndServe(srv, webFlags, slog.New(sloggokit.NewGoKitHandler(logger, nil))) }()
+	go func() { errc <- web.ListenAndServe(srv, webFlags, slog.New(sloggokit.NewGoKitHandler(untimed, nil))) }()
 	term := make(chan os.Signal, 1)
 	signal.Notify(term, os.Interrupt, syscall.SIGTERM)
 	select {
@@ -125,13 +125,14 @@ func run() int {
 
 func ok(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("OK\n")) }
 
-func newLogger(format, lvl string) log.Logger {
-	var l log.Logger
+// newLogger returns the exporter's logger, and the same without its "ts"
+// for exporter-toolkit's slog records, which bring their own time.
+func newLogger(format, lvl string) (logger, untimed log.Logger) {
 	if format == "json" {
-		l = log.NewJSONLogger(log.NewSyncWriter(os.Stderr))
+		untimed = log.NewJSONLogger(log.NewSyncWriter(os.Stderr))
 	} else {
-		l = log.NewLogfmtLogger(log.NewSyncWriter(os.Stderr))
+		untimed = log.NewLogfmtLogger(log.NewSyncWriter(os.Stderr))
 	}
-	l = level.NewFilter(l, level.Allow(level.ParseDefault(lvl, level.InfoValue())))
-	return log.With(l, "ts", log.DefaultTimestampUTC)
+	untimed = level.NewFilter(untimed, level.Allow(level.ParseDefault(lvl, level.InfoValue())))
+	return log.With(untimed, "ts", log.DefaultTimestampUTC), untimed
 }
