@@ -79,3 +79,21 @@ func TestReadmeACLIsEnough(t *testing.T) {
 		t.Errorf("the README user may write: %v", err)
 	}
 }
+
+// The README's worked key-rule example is a config that loads.
+func TestReadmeKeyRulesExampleLoads(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	section := string(readme[strings.Index(string(readme), "## Key rules"):])
+	start := strings.Index(section, "```yaml\n") + len("```yaml\n")
+	end := start + strings.Index(section[start:], "```")
+	c, err := modules.Parse([]byte(section[start:end]), "README.md key rules example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(c.Modules["app"].Keys) + len(c.Modules["app"].Scripts); n != 7 {
+		t.Errorf("the example has %d rules, want 7", n)
+	}
+}
