@@ -21,7 +21,7 @@ func TestReadmeACLIsEnough(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := regexp.MustCompile("(?m)^\\s*ACL SETUSER exporter on >PASSWORD (.*)$").FindSubmatch(readme)
+	m := regexp.MustCompile(`(?m)^\s*ACL SETUSER exporter on >PASSWORD (.*)$`).FindSubmatch(readme)
 	if m == nil {
 		t.Fatal("README has no ACL SETUSER exporter line")
 	}
