@@ -43,6 +43,8 @@ func run() int {
 	configCheck := app.Flag("config.check", "Load and validate the configuration file, print the result and exit.").Bool()
 	timeoutOffset := app.Flag("timeout-offset", "Seconds taken off Prometheus's scrape timeout to leave time for the answer.").Default("0.5").Float64()
 	historyLimit := app.Flag("history.limit", "Recent probes kept for the landing page.").Default("100").Int()
+	poolTargets := app.Flag("pool.max-targets", "Targets (per auth) whose idle Redis connections are kept for the next probe; past it the least recently probed is closed.").Default("1024").Int()
+	poolIdle := app.Flag("pool.idle-timeout", "Close a target's connections after it has not been probed for this long.").Default("1m").Duration()
 	logLevel := app.Flag("log.level", "Only log messages with the given severity or above: debug, info, warn, error.").Default("info").Enum("debug", "info", "warn", "error")
 	logFormat := app.Flag("log.format", "Output format of log messages: logfmt or json.").Default("logfmt").Enum("logfmt", "json")
 	webFlags := kingpinflag.AddFlags(app, ":9736")
@@ -50,6 +52,10 @@ func run() int {
 	app.HelpFlag.Short('h')
 	if _, err := app.Parse(os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	if *poolTargets < 1 || *poolIdle <= 0 {
+		fmt.Fprintln(os.Stderr, "--pool.max-targets and --pool.idle-timeout must be positive")
 		return 2
 	}
 
@@ -76,7 +82,7 @@ func run() int {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(versioncollector.NewCollector(name), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	holder.Register(reg)
-	pool := conn.NewPool(1024, time.Minute)
+	pool := conn.NewPool(*poolTargets, *poolIdle)
 	defer pool.Close()
 	holder.OnReload(pool.Reset)
 	holder.OnReload(prober.ForgetPlans)

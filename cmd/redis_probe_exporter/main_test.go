@@ -1050,3 +1050,13 @@ func shippedConfig(t *testing.T) string {
 	}
 	return p
 }
+
+func TestBadFlags(t *testing.T) {
+	bin := redistest.BuildExporter(t)
+	for _, args := range [][]string{{"--pool.max-targets=0"}, {"--pool.idle-timeout=0s"}, {"--log.level=loud"}} {
+		code, _, stderr := runExporter(t, bin, t.TempDir(), args...)
+		if code != 2 || strings.Count(strings.TrimSpace(stderr), "\n") != 0 || stderr == "" {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and one line", args, code, stderr)
+		}
+	}
+}
