@@ -1,12 +1,5 @@
 package prober
 
-import (
-	"strconv"
-	"strings"
-
-	"github.com/redis-probe/redis_probe_exporter/internal/info"
-)
-
 // The commandstats collector reports calls and time per command from INFO's
 // commandstats section ("cmdstat_get:calls=1,usec=4,…"; subcommands as
 // "client|list").
@@ -28,28 +21,18 @@ func init() {
 			if err != nil {
 				return err
 			}
-			for _, f := range fields {
-				cmd, ok := strings.CutPrefix(f.Key, "cmdstat_")
-				if !ok || f.Section != "commandstats" {
-					continue
+			eachStat(fields, "commandstats", "cmdstat_", func(cmd, k string, n float64) {
+				switch k {
+				case "calls":
+					e.emit(commandCalls, n, cmd)
+				case "usec":
+					e.emit(commandDuration, n/1e6, cmd)
+				case "rejected_calls":
+					e.emit(commandRejected, n, cmd)
+				case "failed_calls":
+					e.emit(commandFailed, n, cmd)
 				}
-				info.Pairs(f.Value, func(k, v string) {
-					n, err := strconv.ParseFloat(v, 64)
-					if err != nil {
-						return
-					}
-					switch k {
-					case "calls":
-						e.emit(commandCalls, n, cmd)
-					case "usec":
-						e.emit(commandDuration, n/1e6, cmd)
-					case "rejected_calls":
-						e.emit(commandRejected, n, cmd)
-					case "failed_calls":
-						e.emit(commandFailed, n, cmd)
-					}
-				})
-			}
+			})
 			return nil
 		},
 	})

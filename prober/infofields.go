@@ -57,6 +57,24 @@ func (t infoTable) emit(fields []info.Field, e *emitter) {
 	}
 }
 
+// eachStat calls fn for each numeric k=v pair of the INFO fields of
+// section whose key starts with prefix, naming the field by the rest of its
+// key: "cmdstat_get:calls=1,usec=4" gives ("get", "calls", 1) and
+// ("get", "usec", 4).
+func eachStat(fields []info.Field, section, prefix string, fn func(name, k string, v float64)) {
+	for _, f := range fields {
+		name, ok := strings.CutPrefix(f.Key, prefix)
+		if !ok || f.Section != section {
+			continue
+		}
+		info.Pairs(f.Value, func(k, v string) {
+			if n, err := strconv.ParseFloat(v, 64); err == nil {
+				fn(name, k, n)
+			}
+		})
+	}
+}
+
 // Constructors keep the tables one line per field.
 func infoGauge(key, name, help string) infoMetric {
 	return infoMetric{key: key, f: gauge(name, help)}

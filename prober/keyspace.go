@@ -1,12 +1,5 @@
 package prober
 
-import (
-	"strconv"
-	"strings"
-
-	"github.com/redis-probe/redis_probe_exporter/internal/info"
-)
-
 // The keyspace collector reports keys per database from INFO's keyspace
 // section. db0 is always reported, as 0 when empty, so that alerts on it do
 // not go absent.
@@ -28,26 +21,18 @@ func init() {
 				return err
 			}
 			sawDB0 := false
-			for _, f := range fields {
-				if f.Section != "keyspace" || !strings.HasPrefix(f.Key, "db") {
-					continue
+			eachStat(fields, "keyspace", "db", func(n, k string, v float64) {
+				db := "db" + n
+				sawDB0 = sawDB0 || db == "db0"
+				switch k {
+				case "keys":
+					e.emit(dbKeys, v, db)
+				case "expires":
+					e.emit(dbKeysExpiring, v, db)
+				case "avg_ttl":
+					e.emit(dbAvgTTL, v/1000, db)
 				}
-				sawDB0 = sawDB0 || f.Key == "db0"
-				info.Pairs(f.Value, func(k, v string) {
-					n, err := strconv.ParseFloat(v, 64)
-					if err != nil {
-						return
-					}
-					switch k {
-					case "keys":
-						e.emit(dbKeys, n, f.Key)
-					case "expires":
-						e.emit(dbKeysExpiring, n, f.Key)
-					case "avg_ttl":
-						e.emit(dbAvgTTL, n/1000, f.Key)
-					}
-				})
-			}
+			})
 			if !sawDB0 {
 				e.emit(dbKeys, 0, "db0")
 				e.emit(dbKeysExpiring, 0, "db0")
