@@ -13,7 +13,13 @@ import (
 type Config struct {
 	Auths   map[string]*Auth   `yaml:"auths,omitempty"`
 	Modules map[string]*Module `yaml:"modules"`
+
+	warnings []string
 }
+
+// Warnings are what the load found risky but valid, one line each, for the
+// log at every load.
+func (c *Config) Warnings() []string { return c.warnings }
 
 // Auth is a named set of credentials. It is referenced by modules and by the
 // auth= URL parameter, so that secrets never travel in URLs or labels.
@@ -24,7 +30,8 @@ type Auth struct {
 	TLS            *TLS           `yaml:"tls,omitempty"`
 	AllowedTargets AllowedTargets `yaml:"allowed_targets,omitempty"`
 
-	tlsConfig *tls.Config // built from TLS at load
+	tlsConfig    *tls.Config   // built from TLS at load
+	passwordFile *watchedFile // PasswordFile, re-read when it changes
 }
 
 // TLSConfig is the client TLS configuration built from the auth's tls
@@ -50,6 +57,8 @@ type Module struct {
 	Collectors     map[string]bool `yaml:"collectors,omitempty"` // on or off, over each collector's default
 	Metrics        MetricFilter    `yaml:"metrics,omitempty"`
 	AllowedTargets AllowedTargets  `yaml:"allowed_targets,omitempty"`
+	Limits         Limits          `yaml:"limits,omitempty"`
+	Retries        Retries         `yaml:"retries,omitempty"`
 
 	// ConfigParameters are CONFIG GET parameters (globs allowed) the config
 	// collector exports beyond its own list; secrets are never exported.

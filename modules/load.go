@@ -83,11 +83,13 @@ func (c *Config) validate() []fieldError {
 		if a.Password != "" && a.PasswordFile != "" {
 			add(p+".password_file", "set password or password_file, not both")
 		} else if a.PasswordFile != "" {
-			data, err := os.ReadFile(a.PasswordFile)
-			if err != nil {
+			a.passwordFile = &watchedFile{path: a.PasswordFile}
+			if _, _, err := a.passwordFile.read(); err != nil {
 				add(p+".password_file", "%v", err)
 			}
-			a.Password = Secret(strings.TrimRight(string(data), "\r\n"))
+		}
+		if (a.Username != "" || a.Password != "" || a.PasswordFile != "") && len(a.AllowedTargets) == 0 {
+			c.warnings = append(c.warnings, fmt.Sprintf("%s: credentials without allowed_targets: whoever can reach /probe can send them to any host with auth=%s", p, name))
 		}
 		if a.TLS != nil {
 			cfg, err := a.TLS.load()
@@ -105,6 +107,14 @@ func (c *Config) validate() []fieldError {
 		}
 		if m.Timeout == 0 {
 			m.Timeout = Duration(DefaultTimeout)
+		}
+		m.Limits.setDefaults()
+		m.Retries.setDefaults()
+		if m.Limits.MaxAggregateLength < 0 {
+			add(p+".limits.max_aggregate_length", "must be positive")
+		}
+		if m.Retries.Attempts < 0 || m.Retries.Attempts > 10 {
+			add(p+".retries.attempts", "must be between 1 and 10")
 		}
 		if m.Auth != "" && c.Auths[m.Auth] == nil {
 			add(p+".auth", "unknown auth %q", m.Auth)

@@ -29,6 +29,11 @@ modules:
   lean:
     timeout: 3s
     auth: prod
+    limits:
+      max_bulk_bytes: 1MiB
+      max_reply_bytes: 4194304
+    retries:
+      attempts: 3
     metrics:
       include: ['redis_.*']
       exclude: ['redis_commands_.*']
@@ -51,8 +56,26 @@ modules:
 			t.Errorf("lean keeps %s = %v, want %v", name, got, want)
 		}
 	}
-	if string(c.Auths["filed"].Password) != "from-file" {
-		t.Errorf("password_file read as %q", c.Auths["filed"].Password)
+	wantLimits := Limits{MaxBulkBytes: 1 << 20, MaxAggregateLength: DefaultMaxAggregateLength, MaxLineBytes: DefaultMaxLineBytes, MaxReplyBytes: 4 << 20}
+	if lean.Limits != wantLimits || c.Modules["default"].Limits.MaxBulkBytes != DefaultMaxBulkBytes {
+		t.Errorf("limits = %+v and %+v, want %+v and the defaults", lean.Limits, c.Modules["default"].Limits, wantLimits)
+	}
+	if lean.Retries != (Retries{Attempts: 3, BaseDelay: Duration(DefaultBaseDelay)}) {
+		t.Errorf("retries = %+v", lean.Retries)
+	}
+	if _, pw, err := c.Auths["filed"].Credentials(); pw != "from-file" || err != nil {
+		t.Errorf("password_file read as %q, %v", pw, err)
+	}
+	// A rotated secret is read again without a reload (a new size, so the
+	// change shows even within the file system's time granularity).
+	if err := os.WriteFile(pwFile, []byte("rotated-secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, pw, err := c.Auths["filed"].Credentials(); pw != "rotated-secret" || err != nil {
+		t.Errorf("rotated password_file read as %q, %v", pw, err)
+	}
+	if got := c.Warnings(); len(got) != 1 || !strings.Contains(got[0], "auths.filed: credentials without allowed_targets") {
+		t.Errorf("warnings = %q, want one per auth with credentials and no allowed_targets", got)
 	}
 	if string(c.Auths["prod"].Password) != "inline-secret" {
 		t.Errorf("password = %q", c.Auths["prod"].Password)
@@ -72,6 +95,9 @@ func TestParseErrorsNameFileLineAndField(t *testing.T) {
 		{"unknown auth", "modules:\n  m:\n    timeout: 1s\n    auth: nope\n", []string{"c.yml:4:", "modules.m.auth", `unknown auth "nope"`}},
 		{"no modules", "auths: {}\n", []string{"c.yml:", "modules", "at least one module"}},
 		{"both passwords", "auths:\n  a:\n    password: x\n    password_file: /etc/hostname\nmodules:\n  m: {}\n", []string{"c.yml:4:", "auths.a.password_file", "not both"}},
+		{"bad size", "modules:\n  m:\n    limits:\n      max_bulk_bytes: lots\n", []string{"c.yml:4:", "modules.m.limits.max_bulk_bytes", `invalid size "lots"`}},
+		{"negative size", "modules:\n  m:\n    limits:\n      max_line_bytes: -1\n", []string{"c.yml:4:", "modules.m.limits.max_line_bytes", "positive"}},
+		{"too many attempts", "modules:\n  m:\n    retries:\n      attempts: 11\n", []string{"c.yml:4:", "modules.m.retries.attempts", "between 1 and 10"}},
 		{"missing password file", "auths:\n  a:\n    password_file: /nonexistent/pw\nmodules:\n  m: {}\n", []string{"c.yml:3:", "auths.a.password_file", "/nonexistent/pw"}},
 		{"missing ca file", "auths:\n  a:\n    tls:\n      ca_file: /nonexistent/ca.pem\nmodules:\n  m: {}\n", []string{"c.yml:3:", "auths.a.tls", "ca_file"}},
 		{"cert without key", "auths:\n  a:\n    tls:\n      cert_file: /etc/hostname\nmodules:\n  m: {}\n", []string{"c.yml:3:", "auths.a.tls", "go together"}},

@@ -23,14 +23,14 @@ import (
 func BenchmarkProbe(b *testing.B) {
 	s := redistest.StartRedis(b)
 	tg, _ := target.Parse(s.Addr())
-	pool := conn.NewPool(4, time.Minute)
+	pool := conn.NewPool(4, time.Minute, time.Hour)
 	defer pool.Close()
 	m := mustModule(b, "    timeout: 2s\n")
 	b.ReportAllocs()
 	for b.Loop() {
-		client, release := pool.Get(tg, "", nil)
+		client, release := pool.Get(tg, "", nil, conn.Limits{})
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		if _, ok := Probe(ctx, client, m, log.NewNopLogger()); !ok {
+		if res := Probe(ctx, client, m, log.NewNopLogger()); !res.Success {
 			b.Fatal("probe failed")
 		}
 		cancel()
@@ -46,10 +46,10 @@ func BenchmarkProbeNewConnection(b *testing.B) {
 	m := mustModule(b, "    timeout: 2s\n")
 	b.ReportAllocs()
 	for b.Loop() {
-		pool := conn.NewPool(1, time.Minute)
-		client, release := pool.Get(tg, "", nil)
+		pool := conn.NewPool(1, time.Minute, time.Hour)
+		client, release := pool.Get(tg, "", nil, conn.Limits{})
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		if _, ok := Probe(ctx, client, m, log.NewNopLogger()); !ok {
+		if res := Probe(ctx, client, m, log.NewNopLogger()); !res.Success {
 			b.Fatal("probe failed")
 		}
 		cancel()
@@ -102,7 +102,7 @@ func BenchmarkKeyRuleScan(b *testing.B) {
 			c.Set(ctx, fmt.Sprintf("sparse:%d", i), i, 0)
 		}
 		tg, _ := target.Parse(s.Addr())
-		pool := conn.NewPool(4, time.Minute)
+		pool := conn.NewPool(4, time.Minute, time.Hour)
 		defer pool.Close()
 		for _, rule := range []struct{ name, yaml string }{
 			{"capped", "      - {metric: all_keys, pattern: 'key:*', aggregate: count}\n"},
@@ -112,9 +112,9 @@ func BenchmarkKeyRuleScan(b *testing.B) {
 			b.Run(fmt.Sprintf("%s/%dk", rule.name, size/1000), func(b *testing.B) {
 				cpu0 := redisCPU(b, c)
 				for b.Loop() {
-					client, release := pool.Get(tg, "", nil)
+					client, release := pool.Get(tg, "", nil, conn.Limits{})
 					ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-					g, _ := Probe(ctx, client, m, log.NewNopLogger())
+					g := Probe(ctx, client, m, log.NewNopLogger()).Metrics
 					cancel()
 					release()
 					got := samples(b, g)

@@ -39,7 +39,7 @@ func (h *Handler) discover(w http.ResponseWriter, r *http.Request, find func(con
 	if !ok {
 		return
 	}
-	q := r.URL.Query()
+	q := req.query
 	labels := map[string]string{"module": req.moduleName}
 	if m := q.Get("target_module"); m != "" {
 		labels["module"] = m
@@ -52,11 +52,11 @@ func (h *Handler) discover(w http.ResponseWriter, r *http.Request, find func(con
 
 	ctx, cancel := context.WithTimeout(r.Context(), h.timeout(r, req.module))
 	defer cancel()
-	client, release := h.pool.Get(req.target, req.authName, req.auth)
+	client, release := h.client(req)
 	defer release()
 	groups, err := find(ctx, client)
 	if err != nil {
-		http.Error(w, fmt.Sprintf("discovering from %s: %v", req.target.Addr(), err), http.StatusBadGateway)
+		http.Error(w, fmt.Sprintf("discovering from %s: %s", req.target.Addr(), safeText(err.Error(), req.secrets())), http.StatusBadGateway)
 		return
 	}
 	for i := range groups {

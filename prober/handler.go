@@ -6,12 +6,16 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+	"golang.org/x/sync/singleflight"
 	"gopkg.in/yaml.v3"
 
 	"github.com/redis-probe/redis_probe_exporter/internal/conn"
@@ -22,21 +26,35 @@ import (
 
 // Handler serves GET /probe.
 type Handler struct {
-	config        *modules.Holder
-	pool          *conn.Pool
-	history       *history.History
-	logger        log.Logger
-	timeoutOffset time.Duration
+	config  *modules.Holder
+	pool    *conn.Pool
+	history *history.History
+	logger  log.Logger
+	opts    Options
+	admit   *admission
+	flight  singleflight.Group
 
-	probes   *prometheus.CounterVec
-	duration *prometheus.HistogramVec
-	rejected *prometheus.CounterVec
+	probes    *prometheus.CounterVec
+	duration  *prometheus.HistogramVec
+	rejected  *prometheus.CounterVec
+	shed      *prometheus.CounterVec
+	coalesced prometheus.Counter
+	retries   *prometheus.CounterVec
+	inFlight  prometheus.Gauge
+}
+
+// Options are the handler's settings from the command line.
+type Options struct {
+	TimeoutOffset time.Duration // taken off Prometheus's scrape timeout
+	MaxInFlight   int           // probes running at once, in all
+	MaxPerTarget  int           // probes running at once against one target
 }
 
 // NewHandler registers the exporter's own probe metrics with reg.
-func NewHandler(config *modules.Holder, pool *conn.Pool, hist *history.History, logger log.Logger, timeoutOffset time.Duration, reg prometheus.Registerer) *Handler {
+func NewHandler(config *modules.Holder, pool *conn.Pool, hist *history.History, logger log.Logger, opts Options, reg prometheus.Registerer) *Handler {
 	h := &Handler{
-		config: config, pool: pool, history: hist, logger: logger, timeoutOffset: timeoutOffset,
+		config: config, pool: pool, history: hist, logger: logger, opts: opts,
+		admit: newAdmission(opts.MaxInFlight, opts.MaxPerTarget),
 		probes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "redis_probe_exporter_probes_total",
 			Help: "Probes run, by module and result (success or failure).",
@@ -50,11 +68,30 @@ func NewHandler(config *modules.Holder, pool *conn.Pool, hist *history.History, 
 			Name: "redis_probe_exporter_probe_requests_rejected_total",
 			Help: "Probe requests refused before probing, by reason.",
 		}, []string{"reason"}),
+		shed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "redis_probe_exporter_probes_shed_total",
+			Help: "Probes answered 503 because no slot freed before their deadline, by the limit that was full (global or target).",
+		}, []string{"limit"}),
+		coalesced: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "redis_probe_exporter_probes_coalesced_total",
+			Help: "Probe requests answered with the result of an identical probe already in flight, instead of a round trip of their own.",
+		}),
+		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "redis_probe_exporter_probe_retries_total",
+			Help: "Round trips retried on a fresh connection after the connection failed, by module.",
+		}, []string{"module"}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "redis_probe_exporter_probes_in_flight",
+			Help: "Probes running now.",
+		}),
 	}
-	for _, reason := range []string{"target", "module", "auth", "forbidden"} {
+	for _, reason := range []string{"method", "query", "target", "module", "auth", "forbidden"} {
 		h.rejected.WithLabelValues(reason)
 	}
-	reg.MustRegister(h.probes, h.duration, h.rejected)
+	for _, limit := range []string{"global", "target"} {
+		h.shed.WithLabelValues(limit)
+	}
+	reg.MustRegister(h.probes, h.duration, h.rejected, h.shed, h.coalesced, h.retries, h.inFlight)
 	return h
 }
 
@@ -65,6 +102,7 @@ func (h *Handler) reject(w http.ResponseWriter, status int, reason, msg string) 
 
 // request is a probe or discovery request with its names resolved.
 type request struct {
+	query      url.Values
 	target     target.Target
 	moduleName string
 	module     *modules.Module
@@ -72,22 +110,40 @@ type request struct {
 	auth       *modules.Auth // nil for none
 }
 
-// resolve reads target=, module= and auth= and checks allowed_targets. On
-// failure it answers 400 or 403 with a one-line reason and returns false.
+// secrets are what no output of the request may show.
+func (req request) secrets() []string {
+	if req.auth == nil {
+		return nil
+	}
+	return req.auth.Secrets()
+}
+
+// resolve takes GET only, reads target=, module= and auth=, and checks
+// allowed_targets. On failure it answers 405, 400 or 403 with a one-line
+// reason and returns false.
 func (h *Handler) resolve(w http.ResponseWriter, r *http.Request) (request, bool) {
-	q := r.URL.Query()
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", http.MethodGet)
+		h.reject(w, http.StatusMethodNotAllowed, "method", r.URL.Path+" takes GET")
+		return request{}, false
+	}
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		h.reject(w, http.StatusBadRequest, "query", "invalid query: "+safeText(err.Error(), nil))
+		return request{}, false
+	}
 	t, err := target.Parse(q.Get("target"))
 	if err != nil {
 		h.reject(w, http.StatusBadRequest, "target", err.Error())
 		return request{}, false
 	}
 	cfg := h.config.Config()
-	req := request{target: t, moduleName: q.Get("module")}
+	req := request{query: q, target: t, moduleName: q.Get("module")}
 	if req.moduleName == "" {
 		req.moduleName = modules.DefaultModule
 	}
 	if req.module = cfg.Modules[req.moduleName]; req.module == nil {
-		h.reject(w, http.StatusBadRequest, "module", fmt.Sprintf("unknown module %q", req.moduleName))
+		h.reject(w, http.StatusBadRequest, "module", "unknown module "+quoted(req.moduleName))
 		return request{}, false
 	}
 	if req.authName = q.Get("auth"); req.authName == "" {
@@ -95,7 +151,7 @@ func (h *Handler) resolve(w http.ResponseWriter, r *http.Request) (request, bool
 	}
 	if req.authName != "" {
 		if req.auth = cfg.Auths[req.authName]; req.auth == nil {
-			h.reject(w, http.StatusBadRequest, "auth", fmt.Sprintf("unknown auth %q", req.authName))
+			h.reject(w, http.StatusBadRequest, "auth", "unknown auth "+quoted(req.authName))
 			return request{}, false
 		}
 	}
@@ -110,63 +166,144 @@ func (h *Handler) resolve(w http.ResponseWriter, r *http.Request) (request, bool
 	return req, true
 }
 
+// client is the pooled client for the request's target and auth, its
+// connections guarded by the module's limits.
+func (h *Handler) client(req request) (*redis.Client, func()) {
+	l := req.module.Limits
+	return h.pool.Get(req.target, req.authName, req.auth, conn.Limits{
+		MaxBulkBytes:       int64(l.MaxBulkBytes),
+		MaxAggregateLength: l.MaxAggregateLength,
+		MaxLineBytes:       int64(l.MaxLineBytes),
+		MaxReplyBytes:      int64(l.MaxReplyBytes),
+	})
+}
+
+// answer is a finished probe, as every request that shared it gets it.
+type answer struct {
+	body []byte
+	ok   bool
+}
+
+// errShed is a probe that found no slot before its deadline.
+type errShed struct{ limit string }
+
+func (e errShed) Error() string {
+	if e.limit == "target" {
+		return "too many probes of this target in flight: no slot freed before the deadline"
+	}
+	return "too many probes in flight: no slot freed before the deadline"
+}
+
 // ServeHTTP answers /probe?target=T&module=M&auth=A[&debug=true].
+// Identical probes in flight at once (the two Prometheus servers of an HA
+// pair) share one round trip, and each gets its answer; debug=true always
+// probes on its own.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
 	req, ok := h.resolve(w, r)
 	if !ok {
 		return
 	}
-	t, m, moduleName, auth, authName := req.target, req.module, req.moduleName, req.auth, req.authName
-
-	timeout := h.timeout(r, m)
-	ctx, cancel := context.WithTimeout(r.Context(), timeout)
-	defer cancel()
-
-	var logBuf bytes.Buffer
-	probeLog := probeLogger(&logBuf, log.With(h.logger, "target", t.String(), "module", moduleName))
-	probeLog.Log("msg", "Beginning probe", "auth", authName, "timeout_seconds", timeout.Seconds())
-
-	start := time.Now()
-	client, release := h.pool.Get(t, authName, auth)
-	defer release()
-	result, ok := Probe(ctx, client, m, probeLog)
-	took := time.Since(start)
-
-	outcome := "failure"
-	if ok {
-		outcome = "success"
+	timeout := h.timeout(r, req.module)
+	if req.query.Get("debug") == "true" {
+		ctx, cancel := context.WithTimeout(r.Context(), timeout)
+		defer cancel()
+		res, logs, err := h.probe(ctx, req, timeout)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		h.serveDebug(w, res.Metrics, logs, req)
+		return
 	}
-	h.probes.WithLabelValues(moduleName, outcome).Inc()
-	h.duration.WithLabelValues(moduleName).Observe(took.Seconds())
-	h.history.Add(history.Probe{
-		Target: q.Get("target"), Module: moduleName, Auth: authName,
-		Success: ok, Duration: took, Time: start, Log: logBuf.String(),
-	})
 
-	if q.Get("debug") == "true" {
-		h.serveDebug(w, result, &logBuf, moduleName, m, authName, auth)
+	// The shared probe outlives any one request's cancellation but never
+	// its deadline: the requests sharing it may have other clients.
+	key := strings.Join([]string{req.target.String(), req.moduleName, req.authName, timeout.String()}, "\x00")
+	led := false
+	ch := h.flight.DoChan(key, func() (any, error) {
+		led = true
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), timeout)
+		defer cancel()
+		res, _, err := h.probe(ctx, req, timeout)
+		if err != nil {
+			return nil, err
+		}
+		var buf bytes.Buffer
+		_, _ = res.Metrics.WriteTo(&buf)
+		return answer{buf.Bytes(), res.Success}, nil
+	})
+	var res singleflight.Result
+	select {
+	case res = <-ch:
+	case <-r.Context().Done():
+		return // the client went away
+	}
+	if !led {
+		h.coalesced.Inc()
+	}
+	if res.Err != nil {
+		http.Error(w, res.Err.Error(), http.StatusServiceUnavailable)
 		return
 	}
 	// The text format, which every Prometheus reads. No gzip: it more than
 	// doubled the exporter's CPU per probe (load.sh: 0.28 ms plain, 0.68 ms
 	// gzipped) to save a few kB on a local network.
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	_, _ = result.WriteTo(w)
+	_, _ = w.Write(res.Val.(answer).body)
+}
+
+// probe waits for a slot, probes, counts and records the probe, and returns
+// its result and log. It fails only when no slot freed before ctx ended.
+func (h *Handler) probe(ctx context.Context, req request, timeout time.Duration) (Result, *bytes.Buffer, error) {
+	release, full := h.admit.acquire(ctx, req.target.String())
+	if release == nil {
+		h.shed.WithLabelValues(full).Inc()
+		return Result{}, nil, errShed{full}
+	}
+	defer release()
+	h.inFlight.Inc()
+	defer h.inFlight.Dec()
+
+	var logBuf bytes.Buffer
+	probeLog := safeLogger(probeLogger(&logBuf, log.With(h.logger, "target", req.target.String(), "module", req.moduleName)), req.secrets())
+	probeLog.Log("msg", "Beginning probe", "auth", req.authName, "timeout_seconds", timeout.Seconds())
+
+	start := time.Now()
+	client, releaseClient := h.client(req)
+	defer releaseClient()
+	res := Probe(ctx, client, req.module, probeLog)
+	took := time.Since(start)
+
+	outcome := "failure"
+	if res.Success {
+		outcome = "success"
+	}
+	h.probes.WithLabelValues(req.moduleName, outcome).Inc()
+	h.duration.WithLabelValues(req.moduleName).Observe(took.Seconds())
+	if res.Retries > 0 {
+		h.retries.WithLabelValues(req.moduleName).Add(float64(res.Retries))
+	}
+	h.history.Add(history.Probe{
+		Target: req.query.Get("target"), Module: req.moduleName, Auth: req.authName,
+		Success: res.Success, Duration: took, Time: start, Log: logBuf.String(),
+	})
+	return res, &logBuf, nil
 }
 
 // timeout is the smaller of the module's timeout and Prometheus's scrape
-// timeout less the offset, so that the answer reaches Prometheus in time.
+// timeout less the offset, so that the answer reaches Prometheus in time. A
+// scrape timeout that is not a finite positive number is ignored.
 func (h *Handler) timeout(r *http.Request, m *modules.Module) time.Duration {
 	d := time.Duration(m.Timeout)
-	if v, err := strconv.ParseFloat(r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"), 64); err == nil && v > 0 {
-		scrape := time.Duration(v * float64(time.Second))
-		if scrape > h.timeoutOffset {
-			scrape -= h.timeoutOffset
-		}
-		d = min(d, scrape)
+	v, err := strconv.ParseFloat(r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"), 64)
+	if err != nil || !(v > 0) || v >= d.Seconds()+h.opts.TimeoutOffset.Seconds() {
+		return d // not a positive number, or no shorter than the module's: Inf and NaN included
 	}
-	return d
+	scrape := time.Duration(v * float64(time.Second))
+	if scrape > h.opts.TimeoutOffset {
+		scrape -= h.opts.TimeoutOffset
+	}
+	return min(d, scrape)
 }
 
 // probeLogger writes the probe's own log to buf, for debug=true and the
@@ -181,13 +318,13 @@ func probeLogger(buf *bytes.Buffer, server log.Logger) log.Logger {
 	})
 }
 
-func (h *Handler) serveDebug(w http.ResponseWriter, result io.WriterTo, logs *bytes.Buffer, moduleName string, m *modules.Module, authName string, auth *modules.Auth) {
+func (h *Handler) serveDebug(w http.ResponseWriter, result io.WriterTo, logs *bytes.Buffer, req request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	fmt.Fprintf(w, "Logs for the probe:\n%s\n\nMetrics that would have been returned:\n", logs)
 	_, _ = result.WriteTo(w)
-	shown := map[string]any{"modules": map[string]*modules.Module{moduleName: m}}
-	if auth != nil {
-		shown["auths"] = map[string]*modules.Auth{authName: auth}
+	shown := map[string]any{"modules": map[string]*modules.Module{req.moduleName: req.module}}
+	if req.auth != nil {
+		shown["auths"] = map[string]*modules.Auth{req.authName: req.auth}
 	}
 	out, _ := yaml.Marshal(shown)
 	fmt.Fprintf(w, "\n\nModule configuration:\n%s", out)

@@ -30,9 +30,9 @@ func newTestHandler(t testing.TB, config string) *Handler {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pool := conn.NewPool(16, time.Minute)
+	pool := conn.NewPool(16, time.Minute, time.Hour)
 	t.Cleanup(pool.Close)
-	return NewHandler(holder, pool, history.New(10), log.NewNopLogger(), 500*time.Millisecond, prometheus.NewRegistry())
+	return NewHandler(holder, pool, history.New(10, 1<<20), log.NewNopLogger(), Options{TimeoutOffset: 500 * time.Millisecond, MaxInFlight: 64, MaxPerTarget: 4}, prometheus.NewRegistry())
 }
 
 func serveProbe(h http.Handler, params url.Values) *httptest.ResponseRecorder {

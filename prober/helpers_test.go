@@ -140,7 +140,8 @@ func probeClient(t testing.TB, client *redis.Client, m *modules.Module) (map[str
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(m.Timeout))
 	defer cancel()
-	g, ok := Probe(ctx, client, m, log.NewNopLogger())
+	res := Probe(ctx, client, m, log.NewNopLogger())
+	g, ok := res.Metrics, res.Success
 	mfs := gather(t, g)
 	types := map[string]dto.MetricType{}
 	for _, mf := range mfs {
@@ -159,9 +160,9 @@ func probeRules(t testing.TB, addr string, m *modules.Module, auth *modules.Auth
 	if err != nil {
 		t.Fatal(err)
 	}
-	pool := conn.NewPool(4, time.Minute)
+	pool := conn.NewPool(4, time.Minute, time.Hour)
 	defer pool.Close()
-	client, release := pool.Get(tg, "test", auth)
+	client, release := pool.Get(tg, "test", auth, conn.Limits{})
 	defer release()
 	return probeClient(t, client, m)
 }

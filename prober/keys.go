@@ -94,6 +94,7 @@ type rules struct {
 	client   *redis.Client
 	db       int       // the target's database, which each batch returns to
 	deadline time.Time // no new round trip starts past it
+	broken   error     // a reply broke the module's limits: no more round trips
 }
 
 var errDeadline = errors.New("probe deadline")
@@ -106,6 +107,9 @@ func (x *rules) exec(db int, cmds [][]any) ([]*redis.Cmd, error) {
 	}
 	if time.Now().After(x.deadline) {
 		return nil, errDeadline
+	}
+	if x.broken != nil {
+		return nil, x.broken
 	}
 	pipe := x.client.Pipeline()
 	var sel *redis.Cmd
@@ -120,6 +124,12 @@ func (x *rules) exec(db int, cmds [][]any) ([]*redis.Cmd, error) {
 		pipe.Do(x.ctx, "SELECT", x.db)
 	}
 	_, err := pipe.Exec(x.ctx)
+	for _, c := range out {
+		if guarded(c.Err()) {
+			x.broken = c.Err()
+			return nil, x.broken
+		}
+	}
 	if err != nil && !isRedisError(err) {
 		return nil, err // the connection failed: nothing was answered
 	}

@@ -637,9 +637,9 @@ func TestKeyRuleDBRestoresPooledConnection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pool := conn.NewPool(4, time.Minute)
+	pool := conn.NewPool(4, time.Minute, time.Hour)
 	defer pool.Close()
-	client, release := pool.Get(tg, "test", nil)
+	client, release := pool.Get(tg, "test", nil, conn.Limits{})
 	defer release()
 
 	other := mustModule(t, ruleModule("5s", []string{

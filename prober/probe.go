@@ -5,36 +5,45 @@ package prober
 
 import (
 	"context"
+	"errors"
 	"io"
+	"math/rand/v2"
+	"net"
+	"syscall"
 	"time"
 
 	"github.com/go-kit/log"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/redis-probe/redis_probe_exporter/internal/conn"
 	"github.com/redis-probe/redis_probe_exporter/modules"
 )
+
+// Result is what one probe found.
+type Result struct {
+	Metrics io.WriterTo
+	Success bool
+	Retries int // round trips retried after a connection failure
+}
 
 // Probe collects the metrics of the Redis that client reaches, as module m
 // asks. It ends by ctx's deadline. PING goes first in the pipeline: its
 // answer is what redis_up and probe_success report, so that a forbidden or
-// failing collector command never marks a healthy Redis down.
-func Probe(ctx context.Context, client *redis.Client, m *modules.Module, logger log.Logger) (io.WriterTo, bool) {
+// failing collector command never marks a healthy Redis down. A reply that
+// breaks the module's limits fails the probe.
+func Probe(ctx context.Context, client *redis.Client, m *modules.Module, logger log.Logger) Result {
 	start := time.Now()
 	p := planFor(m)
 	e := newEmitter(p)
 
-	pipe := client.Pipeline()
-	ping := pipe.Ping(ctx)
-	r := &replies{ctx: ctx, client: client, module: m, cmds: make(map[string]*redis.Cmd, len(p.commands))}
-	for i, args := range p.commands {
-		r.cmds[p.keys[i]] = pipe.Do(ctx, args...)
-	}
-	_, execErr := pipe.Exec(ctx) // each command that was sent keeps its own error
+	ping, cmds, retries, execErr := roundTrip(ctx, client, p, m.Retries, logger)
+	r := &replies{ctx: ctx, client: client, module: m, cmds: cmds}
 
 	// A connection that failed to open or authenticate leaves the commands
 	// unanswered and without errors: only PONG proves Redis served us.
 	up := ping.Val() == "PONG"
-	if up {
+	broken := limitBroken(ping, cmds)
+	if up && broken == nil {
 		logger.Log("msg", "Round trip done", "commands", len(p.commands)+1, "duration_seconds", time.Since(start).Seconds())
 		for _, st := range p.steps {
 			err := r.failed(st.keys)
@@ -54,25 +63,129 @@ func Probe(ctx context.Context, client *redis.Client, m *modules.Module, logger 
 			for _, sr := range p.scripts {
 				x.runScript(sr, e, logger)
 			}
+			broken = x.broken
 		}
-	} else {
+	}
+	switch {
+	case broken != nil:
+		logger.Log("msg", "Reply refused: connection closed", "err", broken)
+	case !up:
 		err := ping.Err()
 		if err == nil {
 			err = execErr
 		}
 		logger.Log("msg", "Redis did not answer PING", "err", err)
 	}
+	ok := up && broken == nil
 
 	d := time.Since(start).Seconds()
 	e.emit(redisUp, boolValue(up))
-	e.emit(probeSuccess, boolValue(up))
+	e.emit(probeSuccess, boolValue(ok))
 	e.emit(probeDuration, d)
-	if up {
+	if ok {
 		logger.Log("msg", "Probe succeeded", "duration_seconds", d)
 	} else {
 		logger.Log("msg", "Probe failed", "duration_seconds", d)
 	}
-	return e, up
+	return Result{Metrics: e, Success: ok, Retries: retries}
+}
+
+// roundTrip sends PING and the plan's commands in one pipeline. When the
+// connection itself fails (see retryable), the round trip is sent again on
+// another connection, after an exponential backoff with jitter, as long as
+// the module's attempts and the deadline allow. Each attempt but the last
+// has its share of the time left, so that a connection a middlebox dropped
+// silently, whose reads hang, leaves time for the next.
+func roundTrip(ctx context.Context, client *redis.Client, p *plan, rt modules.Retries, logger log.Logger) (ping *redis.StatusCmd, cmds map[string]*redis.Cmd, retries int, err error) {
+	for attempt := 1; ; attempt++ {
+		actx, cancel := attemptContext(ctx, rt.Attempts-attempt+1)
+		pipe := client.Pipeline()
+		ping = pipe.Ping(actx)
+		cmds = make(map[string]*redis.Cmd, len(p.commands))
+		for i, args := range p.commands {
+			cmds[p.keys[i]] = pipe.Do(actx, args...)
+		}
+		_, err = pipe.Exec(actx) // each command that was sent keeps its own error
+		cancel()
+		if attempt >= rt.Attempts || !retryable(ctx, ping.Err()) {
+			return ping, cmds, retries, err
+		}
+		delay := backoff(time.Duration(rt.BaseDelay), attempt)
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < 2*delay {
+			return ping, cmds, retries, err // too little time left to try again
+		}
+		logger.Log("msg", "Round trip failed on the connection: retrying", "attempt", attempt, "err", ping.Err(), "delay_seconds", delay.Seconds())
+		select {
+		case <-ctx.Done():
+			return ping, cmds, retries, err
+		case <-time.After(delay):
+		}
+		retries++
+	}
+}
+
+// attemptContext bounds an attempt to its share of the time left when left
+// attempts remain, all of it for the last.
+func attemptContext(ctx context.Context, left int) (context.Context, context.CancelFunc) {
+	dl, ok := ctx.Deadline()
+	if !ok || left <= 1 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, time.Until(dl)/time.Duration(left))
+}
+
+// backoff is the wait before retry n (1-based): base·2ⁿ⁻¹, less up to half
+// of it at random, so that probes that failed together do not retry
+// together.
+func backoff(base time.Duration, n int) time.Duration {
+	d := base << (n - 1)
+	return d - rand.N(d/2+1)
+}
+
+// retryable reports whether err is a failure of an established connection
+// that another connection may not have: a reset, an EOF, a broken pipe, or
+// no answer within the attempt's share of the deadline. A dial that failed,
+// an error reply, a broken limit, or the probe's own deadline or
+// cancellation are final.
+func retryable(ctx context.Context, err error) bool {
+	var opErr *net.OpError
+	var reply redis.Error
+	switch {
+	case err == nil, ctx.Err() != nil, guarded(err), errors.As(err, &reply),
+		errors.As(err, &opErr) && opErr.Op == "dial":
+		return false
+	}
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, net.ErrClosed) ||
+		isTimeout(err)
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// limitBroken returns the first reply that broke the module's limits or
+// the protocol's framing.
+func limitBroken(ping *redis.StatusCmd, cmds map[string]*redis.Cmd) error {
+	if guarded(ping.Err()) {
+		return ping.Err()
+	}
+	for _, c := range cmds {
+		if guarded(c.Err()) {
+			return c.Err()
+		}
+	}
+	return nil
+}
+
+// guarded reports whether err is the connection guard refusing a reply: a
+// broken limit or bytes that are not RESP.
+func guarded(err error) bool {
+	var limit *conn.LimitError
+	var proto *conn.ProtocolError
+	return errors.As(err, &limit) || errors.As(err, &proto)
 }
 
 // softDeadline is when key rules stop starting round trips: a tenth of the

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -83,4 +85,39 @@ modules:
 	// What Prometheus would read passes promtool.
 	w := serveProbe(h, url.Values{"target": {fmt.Sprintf("rediss://127.0.0.1:%d", s.Port)}, "auth": {"mtls"}})
 	promtoolCheck(t, w.Body.String())
+}
+
+// Certificate files rotated on disk take effect at the next connection,
+// without a reload: a CA file that does not sign the server's certificate
+// fails the probe until the right CA is written over it, and a client
+// certificate the server does not trust fails it until the right one is.
+func TestProbeTLSFilesRotate(t *testing.T) {
+	certs, other := redistest.MakeCerts(t), redistest.MakeCerts(t)
+	s := redistest.StartTLSRedis(t, certs, true)
+	dir := t.TempDir()
+	ca, cert, key := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "client.pem"), filepath.Join(dir, "client.key")
+	install := func(from *redistest.TLSFiles) {
+		for dst, src := range map[string]string{ca: from.CACert, cert: from.ClientCert, key: from.ClientKey} {
+			data, err := os.ReadFile(src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(dst, data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	install(other)
+	h := newTestHandler(t, fmt.Sprintf("auths:\n  mtls:\n    tls:\n      ca_file: %s\n      cert_file: %s\n      key_file: %s\nmodules:\n  default:\n    timeout: 2s\n", ca, cert, key))
+	probe := func() string {
+		w := serveProbe(h, url.Values{"target": {fmt.Sprintf("rediss://127.0.0.1:%d", s.Port)}, "auth": {"mtls"}, "debug": {"true"}})
+		return w.Body.String()
+	}
+	if body := probe(); !strings.Contains(body, "\nprobe_success 0\n") || !strings.Contains(body, "certificate signed by unknown authority") {
+		t.Errorf("with another CA's files, want a failed probe naming the unknown authority:\n%s", body)
+	}
+	install(certs)
+	if body := probe(); !strings.Contains(body, "\nprobe_success 1\n") {
+		t.Errorf("after the files were rotated, want probe_success 1:\n%s", body)
+	}
 }

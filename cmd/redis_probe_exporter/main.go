@@ -3,11 +3,13 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -43,8 +45,13 @@ func run() int {
 	configCheck := app.Flag("config.check", "Load and validate the configuration file, print the result and exit.").Bool()
 	timeoutOffset := app.Flag("timeout-offset", "Seconds taken off Prometheus's scrape timeout to leave time for the answer.").Default("0.5").Float64()
 	historyLimit := app.Flag("history.limit", "Recent probes kept for the landing page.").Default("100").Int()
+	historyBytes := app.Flag("history.max-bytes", "Bytes of probe logs kept for the landing page, in all.").Default("4MiB").Bytes()
+	maxInFlight := app.Flag("probe.max-in-flight", "Probes running at once; a probe that finds no slot before its deadline is answered 503.").Default("256").Int()
+	maxPerTarget := app.Flag("probe.max-per-target", "Probes of one target running at once, so that probes of a hung target never take every slot.").Default("4").Int()
 	poolTargets := app.Flag("pool.max-targets", "Targets (per auth) whose idle Redis connections are kept for the next probe; past it the least recently probed is closed.").Default("1024").Int()
 	poolIdle := app.Flag("pool.idle-timeout", "Close a target's connections after it has not been probed for this long.").Default("1m").Duration()
+	poolLifetime := app.Flag("pool.max-lifetime", "Replace a connection older than this, so that a changed DNS name (a managed primary's failover) is followed.").Default("5m").Duration()
+	drainTimeout := app.Flag("web.drain-timeout", "On SIGTERM, how long in-flight probes may take to finish before the exporter exits.").Default("30s").Duration()
 	logLevel := app.Flag("log.level", "Only log messages with the given severity or above: debug, info, warn, error.").Default("info").Enum("debug", "info", "warn", "error")
 	logFormat := app.Flag("log.format", "Output format of log messages: logfmt or json.").Default("logfmt").Enum("logfmt", "json")
 	webFlags := kingpinflag.AddFlags(app, ":9736")
@@ -54,8 +61,8 @@ func run() int {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	if *poolTargets < 1 || *poolIdle <= 0 {
-		fmt.Fprintln(os.Stderr, "--pool.max-targets and --pool.idle-timeout must be positive")
+	if *poolTargets < 1 || *poolIdle <= 0 || *poolLifetime <= 0 || *maxInFlight < 1 || *maxPerTarget < 1 {
+		fmt.Fprintln(os.Stderr, "--pool.max-targets, --pool.idle-timeout, --pool.max-lifetime, --probe.max-in-flight and --probe.max-per-target must be positive")
 		return 2
 	}
 
@@ -78,29 +85,39 @@ func run() int {
 	} else {
 		level.Info(logger).Log("msg", "Loaded config file", "file", *configFile)
 	}
+	warn := func() {
+		for _, w := range holder.Config().Warnings() {
+			level.Warn(logger).Log("msg", "Risky config", "file", *configFile, "warning", w)
+		}
+	}
+	warn()
+	holder.OnReload(warn)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(versioncollector.NewCollector(name), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	holder.Register(reg)
-	pool := conn.NewPool(*poolTargets, *poolIdle)
+	pool := conn.NewPool(*poolTargets, *poolIdle, *poolLifetime)
 	defer pool.Close()
 	holder.OnReload(pool.Reset)
 	holder.OnReload(prober.ForgetPlans)
-	hist := history.New(*historyLimit)
+	hist := history.New(*historyLimit, int(*historyBytes))
 	offset := time.Duration(*timeoutOffset * float64(time.Second))
 
 	mux := http.NewServeMux()
-	probes := prober.NewHandler(holder, pool, hist, logger, offset, reg)
-	mux.Handle("/probe", probes)
-	mux.HandleFunc("/discover/cluster", probes.ServeDiscoverCluster)
-	mux.HandleFunc("/discover/sentinel", probes.ServeDiscoverSentinel)
+	probes := prober.NewHandler(holder, pool, hist, logger, prober.Options{
+		TimeoutOffset: offset, MaxInFlight: *maxInFlight, MaxPerTarget: *maxPerTarget,
+	}, reg)
+	var drain gate
+	mux.Handle("/probe", drain.wrap(probes))
+	mux.Handle("/discover/cluster", drain.wrap(http.HandlerFunc(probes.ServeDiscoverCluster)))
+	mux.Handle("/discover/sentinel", drain.wrap(http.HandlerFunc(probes.ServeDiscoverSentinel)))
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.Handle("/", hist.LandingPage(version.Info()))
 	mux.HandleFunc("/logs", hist.ServeLogs)
 	mux.HandleFunc("/config", holder.ServeConfig)
 	mux.HandleFunc("/-/reload", holder.ServeReload)
 	mux.HandleFunc("/-/healthy", ok)
-	mux.HandleFunc("/-/ready", ok)
+	mux.HandleFunc("/-/ready", drain.ready)
 
 	go func() {
 		hup := make(chan os.Signal, 1)
@@ -124,9 +141,71 @@ func run() int {
 		level.Error(logger).Log("msg", "Error running HTTP server", "err", err)
 		return 1
 	case s := <-term:
-		level.Info(logger).Log("msg", "Shutting down", "signal", s)
-		return 0
+		level.Info(logger).Log("msg", "Draining: new probes get 503, in-flight probes finish", "signal", s)
 	}
+	// In-flight probes end by their deadlines; the server keeps answering
+	// meanwhile, /-/ready with 503, so that Kubernetes stops sending probes.
+	drained := make(chan struct{})
+	go func() { drain.drain(); close(drained) }()
+	select {
+	case <-drained:
+	case <-time.After(*drainTimeout):
+		level.Warn(logger).Log("msg", "Probes still in flight at --web.drain-timeout: exiting anyway")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = srv.Shutdown(ctx)
+	level.Info(logger).Log("msg", "Shut down")
+	return 0
+}
+
+// gate lets requests through until draining starts, and then waits for the
+// ones in flight.
+type gate struct {
+	mu       sync.Mutex
+	draining bool
+	inFlight sync.WaitGroup
+}
+
+func (g *gate) enter() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.draining {
+		return false
+	}
+	g.inFlight.Add(1)
+	return true
+}
+
+func (g *gate) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !g.enter() {
+			http.Error(w, "shutting down", http.StatusServiceUnavailable)
+			return
+		}
+		defer g.inFlight.Done()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// drain refuses new requests and waits for those in flight.
+func (g *gate) drain() {
+	g.mu.Lock()
+	g.draining = true
+	g.mu.Unlock()
+	g.inFlight.Wait()
+}
+
+// ready answers /-/ready: 200, or 503 once draining started.
+func (g *gate) ready(w http.ResponseWriter, _ *http.Request) {
+	g.mu.Lock()
+	draining := g.draining
+	g.mu.Unlock()
+	if draining {
+		http.Error(w, "draining", http.StatusServiceUnavailable)
+		return
+	}
+	ok(w, nil)
 }
 
 func ok(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("OK\n")) }

@@ -6,6 +6,7 @@ package conn
 import (
 	"context"
 	"crypto/tls"
+	"net"
 	"sync"
 	"time"
 
@@ -20,10 +21,18 @@ import (
 type Pool struct {
 	maxClients  int
 	idleTimeout time.Duration
+	maxLifetime time.Duration
 
 	mu      sync.Mutex
-	clients map[string]*entry
+	clients map[key]*entry
 	done    chan struct{}
+}
+
+// key names a client: a target, the auth's name, and the limits its
+// connections are guarded with (modules may set their own).
+type key struct {
+	target, auth string
+	limits       Limits
 }
 
 type entry struct {
@@ -42,18 +51,21 @@ func (quiet) Printf(context.Context, string, ...any) {}
 
 func init() { redis.SetLogger(quiet{}) }
 
-// NewPool keeps at most maxClients clients and closes each one unused for
-// idleTimeout.
-func NewPool(maxClients int, idleTimeout time.Duration) *Pool {
-	p := &Pool{maxClients: maxClients, idleTimeout: idleTimeout, clients: map[string]*entry{}, done: make(chan struct{})}
+// NewPool keeps at most maxClients clients, closes each one unused for
+// idleTimeout, and replaces each connection older than maxLifetime, so that
+// a DNS change (the failover of a managed primary endpoint) is followed.
+func NewPool(maxClients int, idleTimeout, maxLifetime time.Duration) *Pool {
+	p := &Pool{maxClients: maxClients, idleTimeout: idleTimeout, maxLifetime: maxLifetime, clients: map[key]*entry{}, done: make(chan struct{})}
 	go p.reap()
 	return p
 }
 
 // Get returns the client for target t with the named auth (nil for none),
-// and a release function the probe calls when done with it.
-func (p *Pool) Get(t target.Target, authName string, auth *modules.Auth) (*redis.Client, func()) {
-	key := t.String() + "\x00" + authName
+// whose connections refuse replies past limits, and a release function the
+// probe calls when done with it.
+func (p *Pool) Get(t target.Target, authName string, auth *modules.Auth, limits Limits) (*redis.Client, func()) {
+	limits = limits.WithDefaults()
+	key := key{t.String(), authName, limits}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	e := p.clients[key]
@@ -67,7 +79,7 @@ func (p *Pool) Get(t target.Target, authName string, auth *modules.Auth) (*redis
 		if len(p.clients) >= p.maxClients {
 			p.dropOldestLocked()
 		}
-		e = &entry{client: redis.NewClient(options(t, auth)), auth: auth}
+		e = &entry{client: redis.NewClient(p.options(t, auth, limits)), auth: auth}
 		p.clients[key] = e
 	}
 	e.refs++
@@ -87,7 +99,7 @@ func (p *Pool) release(e *entry) {
 
 // dropLocked takes the entry out of the map and closes it now, or when its
 // last probe releases it.
-func (p *Pool) dropLocked(key string, e *entry) {
+func (p *Pool) dropLocked(key key, e *entry) {
 	delete(p.clients, key)
 	e.dropped = true
 	if e.refs == 0 {
@@ -96,14 +108,15 @@ func (p *Pool) dropLocked(key string, e *entry) {
 }
 
 func (p *Pool) dropOldestLocked() {
-	var oldest string
+	var oldest *entry
+	var oldestKey key
 	for k, e := range p.clients {
-		if oldest == "" || e.lastUsed.Before(p.clients[oldest].lastUsed) {
-			oldest = k
+		if oldest == nil || e.lastUsed.Before(oldest.lastUsed) {
+			oldest, oldestKey = e, k
 		}
 	}
-	if oldest != "" {
-		p.dropLocked(oldest, p.clients[oldest])
+	if oldest != nil {
+		p.dropLocked(oldestKey, oldest)
 	}
 }
 
@@ -148,10 +161,22 @@ func (p *Pool) reap() {
 	}
 }
 
+// Buffer sizes of a pooled connection. go-redis's defaults (32 KiB each,
+// 128 KiB for a separate pipeline pool) cost an idle target 100-450 KiB; a
+// probe's request is a few hundred bytes and its replies stream through
+// the read buffer, so small buffers cost no measurable CPU.
+const (
+	readBufferSize  = 16 << 10
+	writeBufferSize = 4 << 10
+)
+
 // options builds a client that sends only what a probe needs: no CLIENT
-// SETINFO, no RESP3 HELLO, no retried commands or dials, and deadlines taken
-// from the probe's context.
-func options(t target.Target, auth *modules.Auth) *redis.Options {
+// SETINFO, no RESP3 HELLO, no retried commands or dials, deadlines taken
+// from the probe's context, one idle connection kept, small buffers, and
+// every connection guarded by limits. Credentials are asked of the auth at
+// each new connection, so a rotated password_file is used without a
+// reload.
+func (p *Pool) options(t target.Target, auth *modules.Auth, limits Limits) *redis.Options {
 	o := &redis.Options{
 		Network:               t.Network,
 		Addr:                  t.Addr(),
@@ -162,30 +187,56 @@ func options(t target.Target, auth *modules.Auth) *redis.Options {
 		MaxRetries:            -1,
 		DialerRetries:         1, // a down target fails at once, not after 5 dials 100 ms apart
 		PoolSize:              4,
-		MaxIdleConns:          2,
+		MaxIdleConns:          1,
 		ConnMaxIdleTime:       time.Minute,
+		ConnMaxLifetime:       p.maxLifetime,
+		ReadBufferSize:        readBufferSize,
+		WriteBufferSize:       writeBufferSize,
+		PipelinePoolSize:      -1, // pipelines share the main pool and its small buffers
 		MaintNotificationsConfig: &maintnotifications.Config{
 			Mode: maintnotifications.ModeDisabled,
 		},
 	}
 	useTLS := t.TLS
 	if auth != nil {
-		o.Username = auth.Username
-		o.Password = string(auth.Password)
+		o.CredentialsProviderContext = func(context.Context) (string, string, error) { return auth.Credentials() }
 		if auth.TLS != nil && auth.TLS.Enabled {
 			useTLS = true
 		}
 	}
+	var tlsConfig *tls.Config
 	if useTLS {
 		switch {
 		case auth != nil && auth.TLSConfig() != nil:
-			o.TLSConfig = auth.TLSConfig().Clone()
+			tlsConfig = auth.TLSConfig().Clone()
 		default:
-			o.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+			tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 		}
-		if o.TLSConfig.ServerName == "" && t.Network == "tcp" {
-			o.TLSConfig.ServerName = t.Host
+		if tlsConfig.ServerName == "" && t.Network == "tcp" {
+			tlsConfig.ServerName = t.Host
 		}
 	}
+	o.Dialer = dialer(tlsConfig, limits)
 	return o
+}
+
+// dialer connects within the probe's context, TLS handshake included, and
+// guards what the connection reads.
+func dialer(tlsConfig *tls.Config, limits Limits) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		var d net.Dialer
+		c, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		if tlsConfig != nil {
+			tc := tls.Client(c, tlsConfig)
+			if err := tc.HandshakeContext(ctx); err != nil {
+				_ = c.Close()
+				return nil, err
+			}
+			c = tc
+		}
+		return Guard(c, limits), nil
+	}
 }

@@ -3,6 +3,7 @@ package conn
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -25,7 +26,7 @@ func connections(t *testing.T, s *redistest.Server) int {
 
 func ping(t *testing.T, p *Pool, tg target.Target, authName string, auth *modules.Auth) {
 	t.Helper()
-	c, release := p.Get(tg, authName, auth)
+	c, release := p.Get(tg, authName, auth, Limits{})
 	defer release()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
@@ -37,7 +38,7 @@ func ping(t *testing.T, p *Pool, tg target.Target, authName string, auth *module
 func TestPoolReusesOneConnection(t *testing.T) {
 	s := redistest.StartRedis(t)
 	tg, _ := target.Parse(s.Addr())
-	p := NewPool(8, time.Minute)
+	p := NewPool(8, time.Minute, time.Hour)
 	defer p.Close()
 	for range 20 {
 		ping(t, p, tg, "", nil)
@@ -58,12 +59,12 @@ func TestPoolReusesOneConnection(t *testing.T) {
 func TestPoolResetClosesConnections(t *testing.T) {
 	s := redistest.StartRedis(t)
 	tg, _ := target.Parse(s.Addr())
-	p := NewPool(8, time.Minute)
+	p := NewPool(8, time.Minute, time.Hour)
 	defer p.Close()
 	ping(t, p, tg, "", nil)
 
 	// A probe in flight keeps its client until it releases it.
-	c, release := p.Get(tg, "", nil)
+	c, release := p.Get(tg, "", nil, Limits{})
 	p.Reset()
 	if p.Len() != 0 {
 		t.Fatalf("pool holds %d clients after Reset", p.Len())
@@ -82,7 +83,7 @@ func TestPoolResetClosesConnections(t *testing.T) {
 
 func TestPoolBoundsAndReapsIdleClients(t *testing.T) {
 	servers := []*redistest.Server{redistest.StartRedis(t), redistest.StartRedis(t), redistest.StartRedis(t)}
-	p := NewPool(2, 200*time.Millisecond)
+	p := NewPool(2, 200*time.Millisecond, time.Hour)
 	defer p.Close()
 	for _, s := range servers {
 		tg, _ := target.Parse(s.Addr())
@@ -106,11 +107,11 @@ func TestPoolBoundsAndReapsIdleClients(t *testing.T) {
 func TestPoolReplacesClientOfReloadedAuth(t *testing.T) {
 	s := redistest.StartRedis(t, "--requirepass", "new-pw")
 	tg, _ := target.Parse(s.Addr())
-	p := NewPool(8, time.Minute)
+	p := NewPool(8, time.Minute, time.Hour)
 	defer p.Close()
-	old, release := p.Get(tg, "prod", &modules.Auth{Password: "old-pw"})
+	old, release := p.Get(tg, "prod", &modules.Auth{Password: "old-pw"}, Limits{})
 	release()
-	c, release := p.Get(tg, "prod", &modules.Auth{Password: "new-pw"})
+	c, release := p.Get(tg, "prod", &modules.Auth{Password: "new-pw"}, Limits{})
 	defer release()
 	if c == old {
 		t.Fatal("the client made with the old credentials was reused")
@@ -118,4 +119,39 @@ func TestPoolReplacesClientOfReloadedAuth(t *testing.T) {
 	if err := c.Ping(context.Background()).Err(); err != nil {
 		t.Fatalf("new credentials: %v", err)
 	}
+}
+
+// BenchmarkIdleTarget measures what an idle pooled target costs: heap in
+// use per target after each of b.N distinct targets (loopback aliases
+// 127.0.X.Y of one Redis) answered one pipelined PING and INFO ALL, and was
+// released. The README states the figure.
+func BenchmarkIdleTarget(b *testing.B) {
+	s := redistest.StartRedis(b, "--bind", "*", "--maxclients", "10000")
+	p := NewPool(b.N+1, time.Hour, time.Hour)
+	defer p.Close()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	b.ResetTimer()
+	for i := range b.N {
+		tg, err := target.Parse(fmt.Sprintf("127.0.%d.%d:%d", 1+i/250, 1+i%250, s.Port))
+		if err != nil {
+			b.Fatal(err)
+		}
+		c, release := p.Get(tg, "", nil, Limits{})
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		pipe := c.Pipeline()
+		pipe.Ping(ctx)
+		pipe.Info(ctx, "all")
+		if _, err := pipe.Exec(ctx); err != nil {
+			b.Fatal(err)
+		}
+		cancel()
+		release()
+	}
+	b.StopTimer()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(after.HeapInuse-before.HeapInuse)/float64(b.N), "heap-B/target")
+	b.ReportMetric(float64(runtime.NumGoroutine())/float64(b.N), "goroutines/target")
 }

@@ -19,32 +19,41 @@ type Probe struct {
 	Log      string
 }
 
-// History is a bounded ring of probes, newest last.
+// History is a bounded ring of probes, newest last, bounded in number and
+// in the bytes of their logs.
 type History struct {
-	mu     sync.Mutex
-	limit  int
-	nextID int64
-	probes []Probe
+	mu       sync.Mutex
+	limit    int
+	maxBytes int
+	bytes    int // of the kept probes' logs
+	nextID   int64
+	probes   []Probe
 }
 
-// New keeps at most limit probes.
-func New(limit int) *History { return &History{limit: limit} }
+// New keeps at most limit probes whose logs hold at most maxBytes in all. A
+// probe whose log alone is larger keeps the log's start.
+func New(limit, maxBytes int) *History { return &History{limit: limit, maxBytes: maxBytes} }
 
-// Add records p, giving it the next ID, and drops the oldest probe past the
-// limit.
+// Add records p, giving it the next ID, and drops the oldest probes past
+// the limits.
 func (h *History) Add(p Probe) {
-	if h.limit <= 0 {
+	if h.limit <= 0 || h.maxBytes <= 0 {
 		return
+	}
+	if len(p.Log) > h.maxBytes {
+		p.Log = p.Log[:h.maxBytes]
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	p.ID = h.nextID
 	h.nextID++
-	if len(h.probes) >= h.limit {
-		copy(h.probes, h.probes[1:])
-		h.probes = h.probes[:len(h.probes)-1]
+	for len(h.probes) > 0 && (len(h.probes) >= h.limit || h.bytes+len(p.Log) > h.maxBytes) {
+		h.bytes -= len(h.probes[0].Log)
+		h.probes[0] = Probe{}
+		h.probes = h.probes[1:]
 	}
 	h.probes = append(h.probes, p)
+	h.bytes += len(p.Log)
 }
 
 // List returns the probes, newest first.

@@ -9,7 +9,7 @@ import (
 )
 
 func TestRingKeepsNewestProbes(t *testing.T) {
-	h := New(3)
+	h := New(3, 1<<20)
 	for i, tg := range []string{"a:1", "b:2", "c:3", "d:4"} {
 		h.Add(Probe{Target: tg, Success: i%2 == 0, Duration: time.Millisecond, Time: time.Unix(int64(i), 0), Log: "log of " + tg})
 	}
@@ -26,13 +26,37 @@ func TestRingKeepsNewestProbes(t *testing.T) {
 	if p, ok := h.Get(3); !ok || p.Log != "log of d:4" {
 		t.Errorf("Get(3) = %+v, %v", p, ok)
 	}
-	if New(0).Add(Probe{}); len(New(0).List()) != 0 {
-		t.Error("a zero limit keeps nothing")
+	zero := New(0, 1<<20)
+	zero.Add(Probe{Target: "a:1"})
+	if n := len(zero.List()); n != 0 {
+		t.Errorf("a zero limit keeps %d probes, want none", n)
+	}
+}
+
+func TestRingBoundedByBytes(t *testing.T) {
+	h := New(100, 10)
+	for _, l := range []string{"aaaa", "bbbb", "cccc", strings.Repeat("d", 25)} {
+		h.Add(Probe{Log: l})
+		var total int
+		for _, p := range h.List() {
+			total += len(p.Log)
+		}
+		if total > 10 {
+			t.Fatalf("after adding %q the logs hold %d bytes, limit 10", l, total)
+		}
+	}
+	got := h.List()
+	if len(got) != 1 || got[0].Log != "dddddddddd" || got[0].ID != 3 {
+		t.Errorf("List = %+v, want only probe 3 with its log cut to 10 bytes", got)
+	}
+	h.Add(Probe{Log: "ee"})
+	if got := h.List(); len(got) != 1 || got[0].Log != "ee" {
+		t.Errorf("List = %+v, want the 10-byte log dropped for the new one", got)
 	}
 }
 
 func TestLandingPageEscapes(t *testing.T) {
-	h := New(5)
+	h := New(5, 1<<20)
 	h.Add(Probe{Target: "<script>alert(1)</script>", Module: "default", Success: false, Time: time.Unix(0, 0)})
 	w := httptest.NewRecorder()
 	h.LandingPage("version 1").ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))

@@ -1,6 +1,7 @@
 // Package redistest starts real redis-server, prometheus and exporter
 // processes for tests, each on a free loopback port in its own temp dir, and
-// stops them when the test ends. Nothing here fakes a server.
+// stops them when the test ends. Nothing here fakes a server, except
+// StartHostile (hostile.go): protocol abuse that no real Redis produces.
 package redistest
 
 import (

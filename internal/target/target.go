@@ -10,6 +10,8 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // DefaultPort is Redis's port, used when a target names none.
@@ -44,6 +46,10 @@ func (t Target) String() string {
 	return scheme + "://" + t.Addr() + "/" + strconv.Itoa(t.DB)
 }
 
+// MaxLength bounds a target: host names are at most 253 bytes, socket
+// paths 108.
+const MaxLength = 1024
+
 // ErrCredentials is returned for a target that carries a user or password.
 var ErrCredentials = errors.New("target must not carry credentials: name an entry of the config's auths: with auth= instead")
 
@@ -54,6 +60,15 @@ func Parse(s string) (Target, error) {
 	}
 	if strings.Contains(s, "@") { // before any parsing, so no error repeats the secret
 		return Target{}, ErrCredentials
+	}
+	if len(s) > MaxLength {
+		return Target{}, fmt.Errorf("target is %d bytes long: at most %d", len(s), MaxLength)
+	}
+	if !utf8.ValidString(s) {
+		return Target{}, errors.New("target is not valid UTF-8")
+	}
+	if i := strings.IndexFunc(s, unicode.IsControl); i >= 0 {
+		return Target{}, fmt.Errorf("target has a control character at byte %d", i)
 	}
 	if !strings.Contains(s, "://") {
 		return parseHostPort(s)

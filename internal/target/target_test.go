@@ -50,6 +50,11 @@ func TestParseErrors(t *testing.T) {
 		{"[::1", "want host:port"},
 		{"[::1%25x.cache.internal]:6379", "invalid"},
 		{"unix:///run/redis/../x.sock", "must be clean"},
+		{"cache\x00:6379", "control character at byte 5"},
+		{"cache\r\nX-Injected: 1", "control character at byte 5"},
+		{"redis://cache\x7f:6379", "control character at byte 13"},
+		{"cache\xff:6379", "not valid UTF-8"},
+		{strings.Repeat("a", 2000), "2000 bytes long"},
 	} {
 		_, err := Parse(tc.in)
 		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
