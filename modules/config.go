@@ -30,7 +30,7 @@ type Auth struct {
 	TLS            *TLS           `yaml:"tls,omitempty"`
 	AllowedTargets AllowedTargets `yaml:"allowed_targets,omitempty"`
 
-	tlsConfig    *tls.Config   // built from TLS at load
+	tlsConfig    *tls.Config  // built from TLS at load
 	passwordFile *watchedFile // PasswordFile, re-read when it changes
 }
 
