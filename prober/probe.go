@@ -78,6 +78,9 @@ func Probe(ctx context.Context, client *redis.Client, m *modules.Module, logger 
 	}
 	ok := up && broken == nil
 
+	if n, example := e.duplicates(); n > 0 {
+		logger.Log("msg", "Dropped series that repeat an earlier one's name and labels", "count", n, "first", example)
+	}
 	d := time.Since(start).Seconds()
 	e.emit(redisUp, boolValue(up))
 	e.emit(probeSuccess, boolValue(ok))

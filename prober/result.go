@@ -1,6 +1,8 @@
 package prober
 
 import (
+	"bytes"
+	"hash/maphash"
 	"io"
 	"math"
 	"slices"
@@ -40,8 +42,21 @@ func newFamily(name, help string, typ dto.MetricType, labels ...string) *family 
 	f := ruleFamily(name, help, typ, labels...)
 	f.id = len(families)
 	families = append(families, f)
-	modules.ReserveMetricName(name)
+	for _, n := range f.sampleNames() {
+		modules.ReserveMetricName(n) // no key rule's series can land in f
+	}
 	return f
+}
+
+// sampleNames are the names of the samples f writes.
+func (f *family) sampleNames() []string {
+	switch f.typ {
+	case dto.MetricType_SUMMARY:
+		return []string{f.name, f.name + "_sum", f.name + "_count"}
+	case dto.MetricType_HISTOGRAM:
+		return []string{f.name, f.name + "_bucket", f.name + "_sum", f.name + "_count"}
+	}
+	return []string{f.name}
 }
 
 // ruleFamily makes a family that is not declared in families: a key rule's,
@@ -86,76 +101,291 @@ var byName = sync.OnceValue(func() []int {
 // filter excludes. It is the probe's own registry: built for one request,
 // shared with nothing. Writing text directly, instead of building protobuf
 // families for promhttp to encode, halves the exporter's CPU per probe.
+//
+// It is also where the exposition is kept to one value per series: a label
+// value from the target may repeat, or differ from another only in bytes
+// that are not UTF-8 and so be written the same. Every line's series
+// identity (its name and rendered labels) is checked against the lines
+// written before it, and a repeat is dropped: the first emitted wins. A
+// summary's or histogram's lines for one label set go or stay together.
 type emitter struct {
-	plan  *plan
-	out   [][]byte            // sample lines by family id
-	rules map[*family]*[]byte // sample lines of key rules' families
+	plan    *plan
+	out     [][]byte        // sample lines by family id
+	rules   map[*family]int // index in ruleOut of a key rule's family
+	ruleFam []*family
+	ruleOut [][]byte // sample lines of key rules' families
+
+	slots   []int32  // the labelled series written: 1 + index in ids, by hash; at most half full
+	ids     []series // those series, in the order written
+	dropped int      // series dropped as repeats
+	example string   // the first dropped series' identity
 }
+
+// series locates a written series' identity: its name and labels, the line
+// up to the space before the value. For a summary or histogram, the
+// identity of its _sum line stands for the whole group.
+type series struct {
+	hash uint64 // of the identity
+	buf  int32  // the lines it is in: a family id, or -1-i for ruleOut[i]
+	off  uint32 // where in them
+	n    uint32 // and how long
+}
+
+// seriesSeed keys the hash of series identities, so that a target cannot
+// choose label values that collide. A hash match is confirmed byte for
+// byte anyway: a collision costs a compare, never a series.
+var seriesSeed = maphash.MakeSeed()
+
+// maxExample caps the dropped series' identity duplicates reports.
+const maxExample = 200
 
 func newEmitter(p *plan) *emitter {
 	return &emitter{plan: p, out: make([][]byte, len(families))}
 }
 
-// lines is where f's sample lines go, or nil when the filter drops f.
-func (e *emitter) lines(f *family) *[]byte {
+// lines is the reference of where f's sample lines go, and false when the
+// filter drops f.
+func (e *emitter) lines(f *family) (int32, bool) {
 	if f.id >= 0 {
-		if !e.plan.keep[f.id] {
-			return nil
+		return int32(f.id), e.plan.keep[f.id]
+	}
+	i, ok := e.rules[f]
+	if !ok {
+		if e.rules == nil {
+			e.rules = map[*family]int{}
 		}
-		return &e.out[f.id]
+		i = len(e.ruleOut)
+		e.rules[f] = i
+		e.ruleFam = append(e.ruleFam, f)
+		e.ruleOut = append(e.ruleOut, nil)
 	}
-	if e.rules == nil {
-		e.rules = map[*family]*[]byte{}
+	return int32(-1 - i), true
+}
+
+// buffer is the lines a reference from lines names.
+func (e *emitter) buffer(ref int32) *[]byte {
+	if ref >= 0 {
+		return &e.out[ref]
 	}
-	b := e.rules[f]
-	if b == nil {
-		b = new([]byte)
-		e.rules[f] = b
+	return &e.ruleOut[-1-ref]
+}
+
+// written reports whether the series whose identity is (*b)[off:end], in
+// the lines ref of family f, was written before, and records it as written
+// if not. start is where the series' lines start: a family without labels
+// has one series, written before when its lines do not start at 0. One with
+// labels is looked up by the hash of its identity in an open-addressed
+// table, where a hash collision only moves on to the next slot.
+func (e *emitter) written(ref int32, f *family, start, off, end int) bool {
+	if len(f.labels) == 0 {
+		return start > 0
 	}
-	return b
+	id := (*e.buffer(ref))[off:end]
+	h := maphash.Bytes(seriesSeed, id)
+	if e.slots == nil {
+		e.slots, e.ids = make([]int32, 128), make([]series, 0, 64)
+	}
+	mask := uint64(len(e.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		k := e.slots[i]
+		if k == 0 {
+			e.ids = append(e.ids, series{hash: h, buf: ref, off: uint32(off), n: uint32(end - off)})
+			e.slots[i] = int32(len(e.ids))
+			if 2*len(e.ids) > len(e.slots) {
+				e.grow()
+			}
+			return false
+		}
+		if s := e.ids[k-1]; s.hash == h && bytes.Equal(e.identity(s), id) {
+			return true
+		}
+	}
+}
+
+// grow doubles the table of series.
+func (e *emitter) grow() {
+	e.slots = make([]int32, 2*len(e.slots))
+	mask := uint64(len(e.slots) - 1)
+	for k, s := range e.ids {
+		i := s.hash & mask
+		for e.slots[i] != 0 {
+			i = (i + 1) & mask
+		}
+		e.slots[i] = int32(k + 1)
+	}
+}
+
+func (e *emitter) identity(s series) []byte {
+	return (*e.buffer(s.buf))[s.off : s.off+s.n]
+}
+
+// drop counts n series dropped as repeats; id is the first one's identity.
+func (e *emitter) drop(n int, id []byte) {
+	if e.dropped == 0 {
+		if len(id) > maxExample {
+			cut := maxExample
+			for cut > 0 && !utf8.RuneStart(id[cut]) {
+				cut--
+			}
+			id = id[:cut]
+		}
+		e.example = string(id)
+	}
+	e.dropped += n
+}
+
+// duplicates is how many series the emitter dropped because one with the
+// same name and labels was emitted before (a summary's or histogram's group
+// counting once), and the first one's identity, `name{label="value",…}`,
+// cut to about 200 bytes: for the probe's log.
+func (e *emitter) duplicates() (n int, example string) {
+	return e.dropped, e.example
 }
 
 func (e *emitter) emit(f *family, v float64, labels ...string) {
-	if b := e.lines(f); b != nil {
-		*b = appendSample(*b, f.name, f, labels, "", "", v)
+	ref, ok := e.lines(f)
+	if !ok {
+		return
 	}
+	b := e.buffer(ref)
+	start := len(*b)
+	*b = appendSeries(*b, f.name, "", f, labels, "", 0)
+	if e.written(ref, f, start, start, len(*b)) {
+		e.drop(1, (*b)[start:])
+		*b = (*b)[:start]
+		return
+	}
+	*b = appendValue(*b, v)
 }
 
 // emitSummary writes a summary: quantiles[i] is the value at quantile q[i].
+// A quantile given twice is written once, with its first value.
 func (e *emitter) emitSummary(f *family, count uint64, sum float64, q, quantiles []float64, labels ...string) {
-	b := e.lines(f)
-	if b == nil {
+	ref, ok := e.lines(f)
+	if !ok {
 		return
 	}
+	b := e.buffer(ref)
+	start := len(*b)
+	repeat := repeats(q, false)
 	for i := range q {
-		*b = appendSample(*b, f.name, f, labels, "quantile", formatFloat(q[i]), quantiles[i])
+		if repeat == nil || !repeat[i] {
+			*b = appendSeries(*b, f.name, "", f, labels, "quantile", q[i])
+			*b = appendValue(*b, quantiles[i])
+		}
 	}
-	*b = appendSample(*b, f.name+"_sum", f, labels, "", "", sum)
-	*b = appendSample(*b, f.name+"_count", f, labels, "", "", float64(count))
+	e.endGroup(ref, f, start, sum, count, labels, "quantile", q, repeat)
 }
 
 // emitHistogram writes a histogram: counts[i] is the cumulative count of
-// observations up to bounds[i].
+// observations up to bounds[i]. A bound given twice, or +Inf (which is
+// count's), is written once, with its first count.
 func (e *emitter) emitHistogram(f *family, count uint64, sum float64, bounds []float64, counts []uint64, labels ...string) {
-	b := e.lines(f)
-	if b == nil {
+	ref, ok := e.lines(f)
+	if !ok {
 		return
 	}
+	b := e.buffer(ref)
+	start := len(*b)
+	repeat := repeats(bounds, true)
 	for i := range bounds {
-		*b = appendSample(*b, f.name+"_bucket", f, labels, "le", formatFloat(bounds[i]), float64(counts[i]))
+		if repeat == nil || !repeat[i] {
+			*b = appendSeries(*b, f.name, "_bucket", f, labels, "le", bounds[i])
+			*b = appendValue(*b, float64(counts[i]))
+		}
 	}
-	*b = appendSample(*b, f.name+"_bucket", f, labels, "le", "+Inf", float64(count))
-	*b = appendSample(*b, f.name+"_sum", f, labels, "", "", sum)
-	*b = appendSample(*b, f.name+"_count", f, labels, "", "", float64(count))
+	*b = appendSeries(*b, f.name, "_bucket", f, labels, "le", math.Inf(1))
+	*b = appendValue(*b, float64(count))
+	e.endGroup(ref, f, start, sum, count, labels, "le", bounds, repeat)
 }
 
-// appendSample appends `name{labels…,extra="value"} v` and a newline, with
-// f's labels in name order and their values escaped and valid UTF-8.
-func appendSample(b []byte, name string, f *family, labels []string, extra, extraValue string, v float64) []byte {
+// endGroup writes a summary's or histogram's _sum and _count lines after its
+// quantiles or buckets, which start at start, and keeps the group only when
+// its label set is new to f. extra, at and repeat are the quantile or le
+// label, its values and which of them repeat an earlier one.
+func (e *emitter) endGroup(ref int32, f *family, start int, sum float64, count uint64, labels []string, extra string, at []float64, repeat []bool) {
+	b := e.buffer(ref)
+	off := len(*b)
+	*b = appendSeries(*b, f.name, "_sum", f, labels, "", 0)
+	end := len(*b)
+	if e.written(ref, f, start, off, end) {
+		id := (*b)[off:end]
+		if e.dropped == 0 { // name it as the family's series
+			id = append([]byte(f.name), id[len(f.name)+len("_sum"):]...)
+		}
+		e.drop(1, id)
+		*b = (*b)[:start]
+		return
+	}
+	*b = appendValue(*b, sum)
+	*b = appendSeries(*b, f.name, "_count", f, labels, "", 0)
+	*b = appendValue(*b, float64(count))
+	if repeat != nil {
+		n, first := 0, -1
+		for i, r := range repeat {
+			if r {
+				n++
+				if first < 0 {
+					first = i
+				}
+			}
+		}
+		suffix := ""
+		if extra == "le" {
+			suffix = "_bucket"
+		}
+		var id []byte
+		if e.dropped == 0 {
+			id = appendSeries(nil, f.name, suffix, f, labels, extra, at[first])
+		}
+		e.drop(n, id)
+	}
+}
+
+// repeats reports which of vs render the same as an earlier one, or as
+// +Inf when inf is set: nil when none does, as when vs only rises, the
+// common case.
+func repeats(vs []float64, inf bool) []bool {
+	rising := true
+	for i := 1; i < len(vs) && rising; i++ {
+		rising = vs[i-1] < vs[i]
+	}
+	if rising && (!inf || len(vs) == 0 || !math.IsInf(vs[len(vs)-1], 1)) {
+		return nil
+	}
+	key := func(v float64) uint64 {
+		if v != v {
+			return math.Float64bits(math.NaN()) // every NaN is written "NaN"
+		}
+		return math.Float64bits(v) // 0 and -0 are written apart
+	}
+	seen := make(map[uint64]bool, len(vs)+1)
+	if inf {
+		seen[key(math.Inf(1))] = true
+	}
+	repeat := make([]bool, len(vs))
+	some := false
+	for i, v := range vs {
+		k := key(v)
+		repeat[i] = seen[k]
+		some = some || repeat[i]
+		seen[k] = true
+	}
+	if !some {
+		return nil
+	}
+	return repeat
+}
+
+// appendSeries appends a sample line's series identity, `namesuffix{labels…,
+// extra="at"}`, with f's labels in name order and their values escaped and
+// valid UTF-8. extra, when set, is a summary's quantile or a histogram's le.
+func appendSeries(b []byte, name, suffix string, f *family, labels []string, extra string, at float64) []byte {
 	if len(labels) != len(f.labels) {
 		panic("prober: " + f.name + " emitted with the wrong number of labels") // a bug, caught by the tests
 	}
 	b = append(b, name...)
+	b = append(b, suffix...)
 	if len(labels) > 0 || extra != "" {
 		b = append(b, '{')
 		for i, j := range f.order {
@@ -168,10 +398,18 @@ func appendSample(b []byte, name string, f *family, labels []string, extra, extr
 			if len(labels) > 0 {
 				b = append(b, ',')
 			}
-			b = appendLabel(b, extra, extraValue)
+			b = append(b, extra...)
+			b = append(b, '=', '"')
+			b = appendFloat(b, at)
+			b = append(b, '"')
 		}
 		b = append(b, '}')
 	}
+	return b
+}
+
+// appendValue ends a sample line: a space, the value and a newline.
+func appendValue(b []byte, v float64) []byte {
 	b = append(b, ' ')
 	b = appendFloat(b, v)
 	return append(b, '\n')
@@ -212,9 +450,13 @@ func appendFloat(b []byte, v float64) []byte {
 
 func formatFloat(v float64) string { return string(appendFloat(nil, v)) }
 
-// header is the family's "# HELP" and "# TYPE" lines.
+// helpEscaper escapes help text as the text format wants it.
+var helpEscaper = strings.NewReplacer("\\", `\\`, "\n", `\n`)
+
+// header is the family's "# HELP" and "# TYPE" lines, the help escaped and
+// valid UTF-8.
 func (f *family) header() string {
-	help := strings.NewReplacer("\\", `\\`, "\n", `\n`).Replace(f.help)
+	help := helpEscaper.Replace(strings.ToValidUTF8(f.help, "\uFFFD"))
 	typ := strings.ToLower(dto.MetricType_name[int32(f.typ)])
 	return "# HELP " + f.name + " " + help + "\n# TYPE " + f.name + " " + typ + "\n"
 }
@@ -234,7 +476,7 @@ func (e *emitter) WriteTo(w io.Writer) (int64, error) {
 		name, header string
 		lines        []byte
 	}
-	blocks := make([]block, 0, 96+len(e.rules))
+	blocks := make([]block, 0, 96+len(e.ruleOut))
 	size := 0
 	for _, id := range byName() {
 		if len(e.out[id]) > 0 {
@@ -242,12 +484,14 @@ func (e *emitter) WriteTo(w io.Writer) (int64, error) {
 			size += len(headers()[id]) + len(e.out[id])
 		}
 	}
-	if len(e.rules) > 0 {
-		for f, lines := range e.rules {
-			blocks = append(blocks, block{f.name, f.header(), *lines})
-			size += len(f.name)*2 + len(f.help) + 32 + len(*lines)
+	if len(e.ruleOut) > 0 {
+		for i, f := range e.ruleFam {
+			if len(e.ruleOut[i]) > 0 {
+				blocks = append(blocks, block{f.name, f.header(), e.ruleOut[i]})
+				size += len(f.name)*2 + len(f.help) + 32 + len(e.ruleOut[i])
+			}
 		}
-		slices.SortFunc(blocks, func(a, b block) int { return strings.Compare(a.name, b.name) })
+		slices.SortStableFunc(blocks, func(a, b block) int { return strings.Compare(a.name, b.name) })
 	}
 	buf := make([]byte, 0, size)
 	for _, bl := range blocks {
