@@ -28,6 +28,7 @@ import (
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"go.uber.org/goleak"
 
 	"github.com/redis-probe/redis_probe_exporter/internal/redistest"
 )
@@ -35,6 +36,10 @@ import (
 func TestMain(m *testing.M) {
 	code := m.Run()
 	redistest.RemoveBuilds()
+	if err := goleak.Find(); code == 0 && err != nil {
+		fmt.Fprintln(os.Stderr, "goroutines outlived the tests:", err)
+		code = 1
+	}
 	os.Exit(code)
 }
 
