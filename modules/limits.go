@@ -17,15 +17,15 @@ type Limits struct {
 	MaxBulkBytes       Bytes `yaml:"max_bulk_bytes,omitempty"`       // one bulk string: INFO, CLIENT LIST, CLUSTER NODES
 	MaxAggregateLength int64 `yaml:"max_aggregate_length,omitempty"` // elements of one array, set or map
 	MaxLineBytes       Bytes `yaml:"max_line_bytes,omitempty"`       // one status, error or integer line
-	MaxReplyBytes      Bytes `yaml:"max_reply_bytes,omitempty"`      // everything one round trip returns
+	MaxReplyBytes      Bytes `yaml:"max_reply_bytes,omitempty"`      // what one round trip may cost: bytes received, 32 per array element
 }
 
 // Default limits.
 const (
-	DefaultMaxBulkBytes       = 16 << 20
-	DefaultMaxAggregateLength = 1 << 20
+	DefaultMaxBulkBytes       = 8 << 20
+	DefaultMaxAggregateLength = 1 << 18
 	DefaultMaxLineBytes       = 64 << 10
-	DefaultMaxReplyBytes      = 32 << 20
+	DefaultMaxReplyBytes      = 16 << 20
 )
 
 func (l *Limits) setDefaults() {

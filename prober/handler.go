@@ -175,7 +175,7 @@ func (h *Handler) client(req request) (*redis.Client, func()) {
 		MaxAggregateLength: l.MaxAggregateLength,
 		MaxLineBytes:       int64(l.MaxLineBytes),
 		MaxReplyBytes:      int64(l.MaxReplyBytes),
-	})
+	}, req.module.Retries.Attempts)
 }
 
 // answer is a finished probe, as every request that shared it gets it.

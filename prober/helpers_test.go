@@ -162,7 +162,7 @@ func probeRules(t testing.TB, addr string, m *modules.Module, auth *modules.Auth
 	}
 	pool := conn.NewPool(4, time.Minute, time.Hour)
 	defer pool.Close()
-	client, release := pool.Get(tg, "test", auth, conn.Limits{})
+	client, release := pool.Get(tg, "test", auth, conn.Limits{}, 1)
 	defer release()
 	return probeClient(t, client, m)
 }

@@ -94,23 +94,23 @@ func Probe(ctx context.Context, client *redis.Client, m *modules.Module, logger 
 }
 
 // roundTrip sends PING and the plan's commands in one pipeline. When the
-// connection itself fails (see retryable), the round trip is sent again on
-// another connection, after an exponential backoff with jitter, as long as
-// the module's attempts and the deadline allow. Each attempt but the last
-// has its share of the time left, so that a connection a middlebox dropped
-// silently, whose reads hang, leaves time for the next.
+// connection fails before PONG came back (see retryable), the round trip
+// is sent again on another connection, after an exponential backoff with
+// jitter, as long as the module's attempts and the deadline allow. A
+// connection that idled gets 1/attempts of the time left to start
+// answering (conn.Guard), so that one a middlebox silently dropped, whose
+// reads would hang, leaves time for the next attempt; once Redis answers,
+// the round trip has the whole deadline and is never sent twice.
 func roundTrip(ctx context.Context, client *redis.Client, p *plan, rt modules.Retries, logger log.Logger) (ping *redis.StatusCmd, cmds map[string]*redis.Cmd, retries int, err error) {
 	for attempt := 1; ; attempt++ {
-		actx, cancel := attemptContext(ctx, rt.Attempts-attempt+1)
 		pipe := client.Pipeline()
-		ping = pipe.Ping(actx)
+		ping = pipe.Ping(ctx)
 		cmds = make(map[string]*redis.Cmd, len(p.commands))
 		for i, args := range p.commands {
-			cmds[p.keys[i]] = pipe.Do(actx, args...)
+			cmds[p.keys[i]] = pipe.Do(ctx, args...)
 		}
-		_, err = pipe.Exec(actx) // each command that was sent keeps its own error
-		cancel()
-		if attempt >= rt.Attempts || !retryable(ctx, ping.Err()) {
+		_, err = pipe.Exec(ctx) // each command that was sent keeps its own error
+		if attempt >= rt.Attempts || ping.Val() == "PONG" || !retryable(ctx, ping.Err()) {
 			return ping, cmds, retries, err
 		}
 		delay := backoff(time.Duration(rt.BaseDelay), attempt)
@@ -127,16 +127,6 @@ func roundTrip(ctx context.Context, client *redis.Client, p *plan, rt modules.Re
 	}
 }
 
-// attemptContext bounds an attempt to its share of the time left when left
-// attempts remain, all of it for the last.
-func attemptContext(ctx context.Context, left int) (context.Context, context.CancelFunc) {
-	dl, ok := ctx.Deadline()
-	if !ok || left <= 1 {
-		return context.WithCancel(ctx)
-	}
-	return context.WithTimeout(ctx, time.Until(dl)/time.Duration(left))
-}
-
 // backoff is the wait before retry n (1-based): base·2ⁿ⁻¹, less up to half
 // of it at random, so that probes that failed together do not retry
 // together.
@@ -147,8 +137,8 @@ func backoff(base time.Duration, n int) time.Duration {
 
 // retryable reports whether err is a failure of an established connection
 // that another connection may not have: a reset, an EOF, a broken pipe, or
-// no answer within the attempt's share of the deadline. A dial that failed,
-// an error reply, a broken limit, or the probe's own deadline or
+// no answer within an idle connection's share of the deadline. A dial that
+// failed, an error reply, a refused reply, or the probe's own deadline or
 // cancellation are final.
 func retryable(ctx context.Context, err error) bool {
 	var opErr *net.OpError
@@ -160,8 +150,7 @@ func retryable(ctx context.Context, err error) bool {
 	}
 	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
-		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, net.ErrClosed) ||
-		isTimeout(err)
+		errors.Is(err, net.ErrClosed) || isTimeout(err)
 }
 
 func isTimeout(err error) bool {

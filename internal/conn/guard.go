@@ -7,6 +7,7 @@ import (
 	"net"
 	"sync/atomic"
 	"syscall"
+	"time"
 )
 
 // Limits bound what one target may send. Zero fields mean "use the default".
@@ -20,17 +21,28 @@ type Limits struct {
 	// MaxLineBytes bounds one line, CRLF included: a simple string, error,
 	// integer, double, big number, boolean or null, and every header line.
 	MaxLineBytes int64
-	// MaxReplyBytes bounds the bytes read between two writes: all the
-	// replies of one round trip (one pipeline).
+	// MaxReplyBytes bounds what one round trip (one pipeline: all the
+	// replies read between two writes) may cost: each byte received, and
+	// 32 bytes (elementCost) per aggregate element declared, for the memory
+	// the client holds for it whether or not the element is sent.
 	MaxReplyBytes int64
 }
 
+// elementCost is what each aggregate element declared (2 per map or
+// attribute entry) costs against MaxReplyBytes, charged at its header: the
+// memory go-redis allocates for it beyond its bytes, its 16-byte slot in the
+// []any (or map) it makes from the header, and about 16 more for the value
+// boxed in that slot (the string header, the int64 or the float64). Without
+// it, a reply of small elements (*1000000 then :1 a million times) would cost
+// 5 to 10 times what MaxReplyBytes counts of it.
+const elementCost = 32
+
 // DefaultLimits fill the zero fields of a Limits.
 var DefaultLimits = Limits{
-	MaxBulkBytes:       16 << 20,
-	MaxAggregateLength: 1 << 20,
+	MaxBulkBytes:       8 << 20,
+	MaxAggregateLength: 1 << 18,
 	MaxLineBytes:       64 << 10,
-	MaxReplyBytes:      32 << 20,
+	MaxReplyBytes:      16 << 20,
 }
 
 // WithDefaults returns l with its zero (or negative) fields taken from
@@ -54,9 +66,10 @@ func (l Limits) WithDefaults() Limits {
 // connection is closed by then.
 type LimitError struct {
 	Limit string // the limit's YAML name: "max_bulk_bytes", "max_aggregate_length", "max_line_bytes" or "max_reply_bytes"
-	Got   int64  // what the target declared or sent; for lines and replies, a lower bound
+	Got   int64  // what the target declared or sent; for lines, a lower bound; for max_reply_bytes, what the round trip costs, a lower bound
 	Max   int64  // the limit
 	what  byte   // the type byte of the value, or 0 for a whole round trip
+	elems int64  // for max_reply_bytes: the aggregate elements counted in Got, at elementCost each
 }
 
 func (e *LimitError) Error() string {
@@ -75,6 +88,13 @@ func (e *LimitError) Error() string {
 		}
 		return fmt.Sprintf("reply broke max_line_bytes: %s %s of %d bytes or more, limit %d", typeName(e.what), line, e.Got, e.Max)
 	default:
+		if e.elems > 0 {
+			elements := "elements"
+			if e.elems == 1 {
+				elements = "element"
+			}
+			return fmt.Sprintf("reply broke %s: %d bytes or more since the last command (%d %s at %d bytes each), limit %d", e.Limit, e.Got, e.elems, elements, elementCost, e.Max)
+		}
 		return fmt.Sprintf("reply broke %s: %d bytes or more since the last command, limit %d", e.Limit, e.Got, e.Max)
 	}
 }
@@ -156,9 +176,11 @@ type guard struct {
 
 	wrote  atomic.Bool // a Write since the last Read: a new round trip
 	closed atomic.Bool
+	answer answerWait // the time an idle connection has to start answering
 
 	err     error // sticky, after a violation
 	used    int64 // bytes read since the last write
+	held    int64 // elementCost per aggregate element declared since the last write
 	pending int64 // values still owed to the enclosing aggregates
 	rem     int64 // payload bytes left in the current bulk
 	n       int64 // the length being parsed
@@ -182,16 +204,30 @@ func (g sysGuard) SyscallConn() (syscall.RawConn, error) {
 // passing them on, the bytes that break l (zero fields default) or are not
 // RESP. A length is checked when its header line is complete, before its LF
 // is passed on, so nothing above ever allocates from a length that breaks a
-// limit; a bulk or aggregate that could not fit in what remains of
-// MaxReplyBytes (each value takes 3 bytes or more) is refused at its header
-// too. On a violation Read returns 0 and a *LimitError or *ProtocolError,
+// limit.
+//
+// MaxReplyBytes is a budget of memory: each byte read costs 1, and each
+// aggregate element declared costs elementCost (32) at its header, where the
+// client allocates its slot. A header is refused if what it costs, with the
+// bytes its values must still take (a bulk's payload and CRLF, and 3 bytes,
+// the least a value takes on the wire, per value owed to the aggregates
+// open: only 3, as their memory was charged at their header), could not fit
+// in what remains of the budget. So what one round trip makes go-redis
+// allocate (the bytes it reads, the slots it makes for the elements and the
+// values it boxes in them) stays within about MaxReplyBytes, whatever the
+// lengths declared.
+//
+// On a violation Read returns 0 and a *LimitError or *ProtocolError,
 // closes c, and returns the same error from then on.
+//
+// A round trip on a connection that was idle gets 1/attempts of the time
+// left to its read deadline to start answering (see answerWait).
 //
 // Write, deadlines and the rest pass through; a Write starts a new round
 // trip for MaxReplyBytes. Reads must not run concurrently with each other,
 // as for any reader of a stream; a Write may run concurrently with a Read.
-func Guard(c net.Conn, l Limits) net.Conn {
-	g := &guard{Conn: c, lim: l.WithDefaults()}
+func Guard(c net.Conn, l Limits, attempts int) net.Conn {
+	g := &guard{Conn: c, lim: l.WithDefaults(), answer: answerWait{share: attempts, lastRead: time.Now()}}
 	if _, ok := c.(syscall.Conn); ok {
 		return sysGuard{g}
 	}
@@ -200,6 +236,7 @@ func Guard(c net.Conn, l Limits) net.Conn {
 
 func (g *guard) Write(p []byte) (int, error) {
 	g.wrote.Store(true)
+	g.answer.wrote()
 	return g.Conn.Write(p)
 }
 
@@ -217,25 +254,23 @@ func (g *guard) Read(p []byte) (int, error) {
 		return 0, g.err
 	}
 	if g.wrote.Load() && g.wrote.Swap(false) {
-		g.used = 0
+		g.used, g.held = 0, 0
 	}
 	n, err := g.Conn.Read(p)
 	if n <= 0 {
 		return n, err
 	}
-	chunk := p[:n]
-	// Bytes past the reply budget are refused; the ones before it are
-	// scanned first, so that the first violation in the stream is the one
-	// reported.
-	over := int64(n) > g.lim.MaxReplyBytes-g.used
-	if over {
-		chunk = chunk[:g.lim.MaxReplyBytes-g.used]
+	if derr := g.answer.read(g.Conn); derr != nil && err == nil {
+		err = derr
 	}
-	if verr := g.scan(chunk); verr != nil {
+	// Bytes past the reply budget are refused; the ones before it are
+	// scanned first (scan stops where it ends), so that the first violation
+	// in the stream is the one reported.
+	if verr := g.scan(p[:n]); verr != nil {
 		return 0, g.fail(verr)
 	}
-	if over {
-		return 0, g.fail(&LimitError{Limit: "max_reply_bytes", Got: g.used + int64(n), Max: g.lim.MaxReplyBytes})
+	if int64(n) > g.lim.MaxReplyBytes-g.used-g.held {
+		return 0, g.fail(&LimitError{Limit: "max_reply_bytes", Got: g.used + g.held + int64(n), Max: g.lim.MaxReplyBytes, elems: g.held / elementCost})
 	}
 	g.used += int64(n)
 	return n, err
@@ -250,9 +285,10 @@ func (g *guard) fail(err error) error {
 }
 
 // scan advances the parser over p, the bytes that follow g.used bytes of
-// this round trip.
+// this round trip, up to where the reply budget ends.
 func (g *guard) scan(p []byte) error {
 	maxLine := g.lim.MaxLineBytes
+	p = g.inBudget(p)
 	for i := 0; i < len(p); {
 		switch g.state {
 		case stPayload:
@@ -295,6 +331,7 @@ func (g *guard) scan(p []byte) error {
 					if err := g.endHeader(g.used + int64(i)); err != nil {
 						return err
 					}
+					p = g.inBudget(p) // the elements it declared are held
 				}
 			}
 
@@ -339,6 +376,14 @@ func (g *guard) scan(p []byte) error {
 			if g.line > maxLine {
 				return g.overLine()
 			}
+			if g.state == stLenLF && p[i] == '\n' {
+				i++
+				if err := g.endHeader(g.used + int64(i)); err != nil {
+					return err
+				}
+				p = g.inBudget(p) // the elements it declared are held
+				continue
+			}
 			if err := g.header(p[i], i); err != nil {
 				return err
 			}
@@ -346,6 +391,15 @@ func (g *guard) scan(p []byte) error {
 		}
 	}
 	return nil
+}
+
+// inBudget returns p, the bytes that follow g.used bytes of this round
+// trip, cut where the reply budget ends.
+func (g *guard) inBudget(p []byte) []byte {
+	if left := g.lim.MaxReplyBytes - g.used - g.held; int64(len(p)) > left {
+		return p[:left]
+	}
+	return p
 }
 
 // wholeHeader parses a length of 1 to 18 digits then CRLF at the start of
@@ -362,7 +416,8 @@ func wholeHeader(p []byte) (end int, n int64) {
 	return j + 2, n
 }
 
-// header takes byte b, at offset i of the chunk, of a header line.
+// header takes byte b, at offset i of the chunk, of a header line but for
+// the LF that ends it, which scan takes.
 func (g *guard) header(b byte, i int) error {
 	switch g.state {
 	case stLenFirst:
@@ -398,16 +453,13 @@ func (g *guard) header(b byte, i int) error {
 		}
 		g.state = stLenLF
 	case stLenLF:
-		if b != '\n' {
-			return g.protocol(i, "%q after CR in a header, want LF", b)
-		}
-		return g.endHeader(g.used + int64(i) + 1)
+		return g.protocol(i, "%q after CR in a header, want LF", b)
 	}
 	return nil
 }
 
 // endHeader checks the length of a complete header, at bytes into the round
-// trip, and sets what follows.
+// trip (at+g.held is within the budget), and sets what follows.
 func (g *guard) endHeader(at int64) error {
 	n := g.n
 	g.state = stType
@@ -419,8 +471,8 @@ func (g *guard) endHeader(at int64) error {
 		if n > g.lim.MaxBulkBytes {
 			return &LimitError{Limit: "max_bulk_bytes", Got: n, Max: g.lim.MaxBulkBytes, what: g.typ}
 		}
-		if need := add(add(n, 2), mul3(g.pending)); need > g.lim.MaxReplyBytes-at {
-			return g.overReply(at, need)
+		if need := add(add(n, 2), mul(g.pending, 3)); need > g.lim.MaxReplyBytes-at-g.held {
+			return g.overReply(at, need, 0)
 		}
 		g.rem, g.state = n, stPayload
 		if n == 0 {
@@ -434,20 +486,25 @@ func (g *guard) endHeader(at int64) error {
 		if elems > g.lim.MaxAggregateLength {
 			return &LimitError{Limit: "max_aggregate_length", Got: elems, Max: g.lim.MaxAggregateLength, what: g.typ}
 		}
+		cost := mul(elems, elementCost)
+		owed := elems
 		if g.typ == '|' {
-			elems++ // the value the attribute describes follows it
+			owed++ // the value the attribute describes follows it
 		}
-		pending := add(g.pending, elems)
-		if need := mul3(pending); need > g.lim.MaxReplyBytes-at {
-			return g.overReply(at, need)
+		pending := add(g.pending, owed)
+		if need := add(cost, mul(pending, 3)); need > g.lim.MaxReplyBytes-at-g.held {
+			return g.overReply(at, need, elems)
 		}
+		g.held += cost
 		g.pending = pending
 	}
 	return nil
 }
 
-func (g *guard) overReply(at, need int64) error {
-	return &LimitError{Limit: "max_reply_bytes", Got: add(at, need), Max: g.lim.MaxReplyBytes, what: g.typ}
+// overReply is the error for a header at at that needs need more of the
+// budget than is left, for elems elements declared and what they owe.
+func (g *guard) overReply(at, need, elems int64) error {
+	return &LimitError{Limit: "max_reply_bytes", Got: add(add(at, g.held), need), Max: g.lim.MaxReplyBytes, what: g.typ, elems: add(g.held/elementCost, elems)}
 }
 
 func (g *guard) overLine() error {
@@ -458,7 +515,8 @@ func (g *guard) protocol(i int, format string, args ...any) error {
 	return &ProtocolError{Offset: g.used + int64(i), Msg: fmt.Sprintf(format, args...)}
 }
 
-// add and mul3 saturate at math.MaxInt64 (their arguments are not negative).
+// add and mul saturate at math.MaxInt64 (their arguments are not negative,
+// and k is a constant above 0).
 func add(a, b int64) int64 {
 	if a > math.MaxInt64-b {
 		return math.MaxInt64
@@ -466,9 +524,9 @@ func add(a, b int64) int64 {
 	return a + b
 }
 
-func mul3(a int64) int64 {
-	if a > math.MaxInt64/3 {
+func mul(a, k int64) int64 {
+	if a > math.MaxInt64/k {
 		return math.MaxInt64
 	}
-	return 3 * a
+	return k * a
 }

@@ -111,7 +111,7 @@ func TestGuardPassesValidReplies(t *testing.T) {
 		for _, sizes := range chunkings {
 			t.Run(fmt.Sprintf("%s/%v", tc.name, sizes), func(t *testing.T) {
 				stub := &stubConn{data: []byte(tc.resp), sizes: sizes}
-				got, err := readAll(t, Guard(stub, Limits{}))
+				got, err := readAll(t, Guard(stub, Limits{}, 1))
 				if err != io.EOF {
 					t.Fatalf("err %v, want io.EOF", err)
 				}
@@ -130,7 +130,7 @@ func TestGuardPassesInfo(t *testing.T) {
 	reply := infoReply(t)
 	for _, sizes := range [][]int{{1}, {13}, {4096}, nil} {
 		stub := &stubConn{data: reply, sizes: sizes}
-		got, err := readAll(t, Guard(stub, Limits{}))
+		got, err := readAll(t, Guard(stub, Limits{}, 1))
 		if err != io.EOF || !bytes.Equal(got, reply) {
 			t.Errorf("reads of %v: %d of %d bytes, err %v", sizes, len(got), len(reply), err)
 		}
@@ -168,11 +168,17 @@ func TestGuardRefuses(t *testing.T) {
 		{"line of one byte too many", small, "+" + strings.Repeat("a", 14) + "\r\n", "max_line_bytes", 16},
 		{"header line", small, "$" + strings.Repeat("0", 20) + "5\r\n", "max_line_bytes", 16},
 		{"bulk over the reply budget", budget, "$96\r\n", "max_reply_bytes", -1}, // 5 + 96 + 2 > 100
-		{"array over the reply budget", budget, "*32\r\n", "max_reply_bytes", -1},
-		{"nested arrays over the reply budget", budget, "*10\r\n*22\r\n", "max_reply_bytes", -1},
-		{"bulk in an array over the reply budget", Limits{MaxBulkBytes: 40, MaxReplyBytes: 100}, "*20\r\n$40\r\n", "max_reply_bytes", -1},
-		{"attribute over the reply budget", Limits{MaxReplyBytes: 12}, "|1\r\n", "max_reply_bytes", -1},
+		// An element costs 32 at its header, and 3 bytes while owed.
+		{"array over the reply budget", budget, "*3\r\n", "max_reply_bytes", -1},                                                         // 4 + 3×32 + 3×3 > 100
+		{"small elements before max_aggregate_length", Limits{MaxReplyBytes: 1000}, "*40\r\n", "max_reply_bytes", -1},                    // 40×32 > 1000
+		{"map over the reply budget", budget, "%2\r\n", "max_reply_bytes", -1},                                                           // 2×2 elements
+		{"nested arrays over the reply budget", Limits{MaxReplyBytes: 108}, "*2\r\n*1\r\n", "max_reply_bytes", -1},                       // 8 + 3×32 + 2×3 > 108
+		{"bulk in an array over the reply budget", Limits{MaxBulkBytes: 40, MaxReplyBytes: 116}, "*2\r\n$40\r\n", "max_reply_bytes", -1}, // 9 + 2×32 + 42 + 3 > 116
+		{"attribute over the reply budget", Limits{MaxReplyBytes: 76}, "|1\r\n", "max_reply_bytes", -1},                                  // 4 + 2×32 + 3×3 > 76
 		{"flood", small, strings.Repeat(":1\r\n", 30), "max_reply_bytes", 100},
+		{"elements held end the budget sooner", Limits{MaxReplyBytes: 75}, "*2\r\n:1\r\n:2\r\n", "max_reply_bytes", 11}, // 12 + 2×32 > 75
+		{"flood in an array", budget, "*1\r\n+" + strings.Repeat("a", 100), "max_reply_bytes", 100 - 32},
+		{"flood in an array before a later error", budget, "*1\r\n+" + strings.Repeat("a", 70) + "\n", "max_reply_bytes", 100 - 32},
 		{"unknown type byte", Limits{}, "HTTP/1.1 400 Bad Request\r\n", "", 0},
 		{"garbage after a reply", Limits{}, "+OK\r\nx", "", 5},
 		{"blank line", Limits{}, "\r\n", "", 0},
@@ -198,7 +204,7 @@ func TestGuardRefuses(t *testing.T) {
 		for _, sizes := range chunkings {
 			t.Run(fmt.Sprintf("%s/%v", tc.name, sizes), func(t *testing.T) {
 				stub := &stubConn{data: []byte(tc.in), sizes: sizes}
-				g := Guard(stub, tc.lim)
+				g := Guard(stub, tc.lim, 1)
 				got, err := readAll(t, g)
 				if len(got) > at {
 					t.Errorf("passed %d bytes, %q; byte %d decides the violation", len(got), got, at)
@@ -243,18 +249,21 @@ func TestGuardErrorMessages(t *testing.T) {
 		in   string
 		want string
 	}{
-		{Limits{}, "$1000000000000\r\n", "reply broke max_bulk_bytes: bulk string of 1000000000000 bytes, limit 16777216"},
-		{Limits{}, "*1000000000000\r\n", "reply broke max_aggregate_length: array of 1000000000000 elements, limit 1048576"},
+		{Limits{}, "$1000000000000\r\n", "reply broke max_bulk_bytes: bulk string of 1000000000000 bytes, limit 8388608"},
+		{Limits{}, "*1000000000000\r\n", "reply broke max_aggregate_length: array of 1000000000000 elements, limit 262144"},
 		{Limits{MaxAggregateLength: 8}, "%5\r\n", "reply broke max_aggregate_length: map of 5 entries (10 elements), limit 8"},
 		{Limits{MaxLineBytes: 8}, "-ERR " + strings.Repeat("x", 100), "reply broke max_line_bytes: error line of 105 bytes or more, limit 8"},
 		{Limits{MaxReplyBytes: 100}, "$96\r\n", "reply broke max_reply_bytes: 103 bytes or more since the last command, limit 100"},
 		{Limits{MaxReplyBytes: 10}, "+OK\r\n+OK\r\n+OK\r\n", "reply broke max_reply_bytes: 15 bytes or more since the last command, limit 10"},
+		{Limits{MaxReplyBytes: 1000}, "*40\r\n", "reply broke max_reply_bytes: 1405 bytes or more since the last command (40 elements at 32 bytes each), limit 1000"},
+		{Limits{MaxReplyBytes: 100}, "*1\r\n%2\r\n", "reply broke max_reply_bytes: 180 bytes or more since the last command (5 elements at 32 bytes each), limit 100"},
+		{Limits{MaxReplyBytes: 100}, "*1\r\n+" + strings.Repeat("a", 100), "reply broke max_reply_bytes: 137 bytes or more since the last command (1 element at 32 bytes each), limit 100"},
 		{Limits{}, "+OK\r\nHTTP/1.1 400 Bad Request\r\n", "reply is not RESP at byte 5 since the last command: unknown type byte 'H'"},
 		{Limits{}, "$12\x00\r\n", `reply is not RESP at byte 3 since the last command: '\x00' in a bulk string length`},
 		{Limits{}, "*99999999999999999999\r\n", "reply is not RESP at byte 19 since the last command: array length overflows int64"},
 	}
 	for _, tc := range tests {
-		_, err := readAll(t, Guard(&stubConn{data: []byte(tc.in)}, tc.lim))
+		_, err := readAll(t, Guard(&stubConn{data: []byte(tc.in)}, tc.lim, 1))
 		if err == nil || err.Error() != tc.want {
 			t.Errorf("%q:\n got %v\nwant %s", tc.in, err, tc.want)
 		}
@@ -262,34 +271,67 @@ func TestGuardErrorMessages(t *testing.T) {
 }
 
 func TestGuardReplyBudgetIsPerRoundTrip(t *testing.T) {
-	replies := strings.Repeat(":1\r\n", 20) // 80 bytes
-	for _, write := range []bool{true, false} {
-		t.Run(fmt.Sprintf("write=%v", write), func(t *testing.T) {
-			stub := &stubConn{data: []byte(replies + replies), sizes: []int{80}}
-			g := Guard(stub, Limits{MaxReplyBytes: 100})
-			buf := make([]byte, 100)
-			if _, err := g.Write([]byte("PING\r\n")); err != nil {
-				t.Fatal(err)
-			}
-			if n, err := g.Read(buf); n != 80 || err != nil {
-				t.Fatalf("first round trip: %d, %v", n, err)
-			}
-			if write {
+	for _, replies := range []string{
+		strings.Repeat(":1\r\n", 20),      // 80 bytes
+		strings.Repeat("*1\r\n:1\r\n", 2), // 16 bytes and 2 elements: 80
+	} {
+		for _, write := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%q/write=%v", replies[:4], write), func(t *testing.T) {
+				size := len(replies)
+				stub := &stubConn{data: []byte(replies + replies), sizes: []int{size}}
+				g := Guard(stub, Limits{MaxReplyBytes: 100}, 1)
+				buf := make([]byte, 100)
 				if _, err := g.Write([]byte("PING\r\n")); err != nil {
 					t.Fatal(err)
 				}
-			}
-			n, err := g.Read(buf)
-			switch {
-			case write && (n != 80 || err != nil):
-				t.Errorf("second round trip: %d, %v; want 80 bytes", n, err)
-			case !write:
-				if n != 0 {
-					t.Errorf("passed %d bytes past the budget", n)
+				if n, err := g.Read(buf); n != size || err != nil {
+					t.Fatalf("first round trip: %d, %v", n, err)
 				}
+				if write {
+					if _, err := g.Write([]byte("PING\r\n")); err != nil {
+						t.Fatal(err)
+					}
+				}
+				n, err := g.Read(buf)
+				switch {
+				case write && (n != size || err != nil):
+					t.Errorf("second round trip: %d, %v; want %d bytes", n, err, size)
+				case !write:
+					if n != 0 {
+						t.Errorf("passed %d bytes past the budget", n)
+					}
+					checkViolation(t, err, "max_reply_bytes")
+				}
+			})
+		}
+	}
+}
+
+// TestGuardChargesElements checks replies that cost just their budget: the
+// bytes, and 32 per aggregate element declared.
+func TestGuardChargesElements(t *testing.T) {
+	tests := []struct {
+		in    string
+		elems int64
+	}{
+		{"*2\r\n:1\r\n:2\r\n", 2},
+		{"%1\r\n+a\r\n$1\r\nb\r\n", 2},
+		{"*2\r\n*1\r\n:1\r\n*0\r\n", 3},
+		{"*1\r\n|1\r\n+k\r\n+v\r\n:1\r\n", 3},
+		{"*-1\r\n*0\r\n$-1\r\n", 0},
+	}
+	for _, tc := range tests {
+		cost := int64(len(tc.in)) + 32*tc.elems
+		for _, sizes := range chunkings {
+			t.Run(fmt.Sprintf("%q/%v", tc.in, sizes), func(t *testing.T) {
+				got, err := readAll(t, Guard(&stubConn{data: []byte(tc.in), sizes: sizes}, Limits{MaxReplyBytes: cost}, 1))
+				if err != io.EOF || string(got) != tc.in {
+					t.Errorf("budget %d: passed %q, err %v; want all, EOF", cost, got, err)
+				}
+				_, err = readAll(t, Guard(&stubConn{data: []byte(tc.in), sizes: sizes}, Limits{MaxReplyBytes: cost - 1}, 1))
 				checkViolation(t, err, "max_reply_bytes")
-			}
-		})
+			})
+		}
 	}
 }
 
@@ -309,7 +351,7 @@ func TestLimitsWithDefaults(t *testing.T) {
 func TestGuardReadDoesNotAllocate(t *testing.T) {
 	reply := infoReply(t)
 	stub := &stubConn{data: reply, sizes: []int{1000}}
-	g := Guard(stub, Limits{})
+	g := Guard(stub, Limits{}, 1)
 	buf := make([]byte, 4096)
 	cmd := []byte("*1\r\n$4\r\nINFO\r\n")
 	allocs := testing.AllocsPerRun(100, func() {
@@ -336,7 +378,7 @@ func TestGuardKeepsSyscallConn(t *testing.T) {
 	a, b := net.Pipe()
 	defer a.Close()
 	defer b.Close()
-	if _, ok := Guard(a, Limits{}).(syscall.Conn); ok {
+	if _, ok := Guard(a, Limits{}, 1).(syscall.Conn); ok {
 		t.Error("a guarded pipe has SyscallConn")
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -349,7 +391,7 @@ func TestGuardKeepsSyscallConn(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if _, ok := Guard(c, Limits{}).(syscall.Conn); !ok {
+	if _, ok := Guard(c, Limits{}, 1).(syscall.Conn); !ok {
 		t.Error("a guarded TCP connection lost SyscallConn")
 	}
 }
@@ -364,7 +406,7 @@ func guardedClient(t *testing.T, addr string, protocol int, lim Limits) *redis.C
 			if err != nil {
 				return nil, err
 			}
-			return Guard(c, lim), nil
+			return Guard(c, lim, 1), nil
 		},
 	})
 	t.Cleanup(func() { _ = c.Close() })
@@ -569,7 +611,7 @@ func BenchmarkGuard(b *testing.B) {
 					stub := &stubConn{data: reply, sizes: []int{size}}
 					var c net.Conn = stub
 					if guarded {
-						c = Guard(stub, Limits{})
+						c = Guard(stub, Limits{}, 1)
 					}
 					b.SetBytes(int64(len(reply)))
 					b.ReportAllocs()
@@ -603,6 +645,9 @@ func FuzzGuard(f *testing.F) {
 		// Near the tiny limits' reply budget: what is owed adds up.
 		"*4\r\n*4\r\n$16\r\n0123456789abcdef\r\n", "*8\r\n*8\r\n$16\r\n", "*3\r\n$16\r\n0123456789abcdef\r\n$9\r\n",
 		"%2\r\n+a\r\n*6\r\n", "*2\r\n|2\r\n+a\r\n+b\r\n", "$16\r\n0123456789abcdef\r\n$16\r\n0123456789abcdef\r\n$8\r\n",
+		// Elements held: each aggregate element costs 32 at its header.
+		"*1\r\n*1\r\n:1\r\n", "*1\r\n+" + strings.Repeat("a", 40) + "\n", "*2\r\n:1\r\n:2\r\n*1\r\n",
+		"*8\r\n:1\r\n:2\r\n:3\r\n:4\r\n:5\r\n:6\r\n:7\r\n:8\r\n", "%1\r\n+a\r\n*2\r\n$8\r\n01234567\r\n",
 	} {
 		f.Add([]byte(s), []byte{})
 		f.Add([]byte(s), []byte{0})
@@ -618,16 +663,17 @@ func FuzzGuard(f *testing.F) {
 		for i, r := range reads {
 			sizes[i] = int(r)%32 + 1
 		}
-		// And a reply budget that ends near the end of data, where a
+		// And a reply budget that ends near what data costs, where a
 		// header's early refusal is decided by a few bytes.
-		near := Limits{MaxBulkBytes: 64, MaxAggregateLength: 8, MaxLineBytes: 64, MaxReplyBytes: int64(len(data))}
+		near := Limits{MaxBulkBytes: 64, MaxAggregateLength: 8, MaxLineBytes: 64}
+		near.MaxReplyBytes = int64(len(data)) + refHeld(data, near)
 		if len(reads) > 0 {
 			near.MaxReplyBytes += int64(reads[0]%16) - 8
 		}
 		near.MaxReplyBytes = max(near.MaxReplyBytes, 1)
 		for _, lim := range append(limits[:len(limits):len(limits)], near) {
 			stub := &stubConn{data: data, sizes: sizes}
-			g := Guard(stub, lim)
+			g := Guard(stub, lim, 1)
 			got, err := readAll(t, g)
 			if !bytes.HasPrefix(data, got) {
 				t.Fatalf("passed %q, not a prefix of %q", got, data)
@@ -660,22 +706,39 @@ func FuzzGuard(f *testing.F) {
 // buffer, written apart from the guard's incremental one. It returns "" if
 // b is RESP, or the start of RESP, within lim; else the limit broken
 // ("protocol" for framing) and the offset of the byte that decides it.
+// The reply budget is charged 1 per byte, and elementCost per aggregate
+// element at its header, so that it ends elementCost bytes sooner for each.
 func refCheck(b []byte, lim Limits) (kind string, at int) {
-	r := refParser{b: b, lim: lim}
+	r := &refParser{b: b, lim: lim}
 	for pos := 0; pos < len(b); {
 		end, v := r.value(pos, 0)
 		if v != nil {
-			if v.kind != "incomplete" && v.at < int(lim.MaxReplyBytes) {
+			if v.kind != "incomplete" && int64(v.at) < lim.MaxReplyBytes-r.held {
 				return v.kind, v.at
 			}
 			break
 		}
 		pos = end
 	}
-	if int64(len(b)) > lim.MaxReplyBytes {
-		return "max_reply_bytes", int(lim.MaxReplyBytes)
+	if int64(len(b)) > lim.MaxReplyBytes-r.held {
+		return "max_reply_bytes", int(lim.MaxReplyBytes - r.held)
 	}
 	return "", 0
+}
+
+// refHeld is what the aggregates b declares cost, as far as b parses
+// within lim but for its reply budget.
+func refHeld(b []byte, lim Limits) int64 {
+	lim.MaxReplyBytes = math.MaxInt64 / 2
+	r := &refParser{b: b, lim: lim}
+	for pos := 0; pos < len(b); {
+		end, v := r.value(pos, 0)
+		if v != nil {
+			break
+		}
+		pos = end
+	}
+	return r.held
 }
 
 type refViolation struct {
@@ -684,13 +747,14 @@ type refViolation struct {
 }
 
 type refParser struct {
-	b   []byte
-	lim Limits
+	b    []byte
+	lim  Limits
+	held int64 // elementCost per aggregate element declared so far
 }
 
 // value parses the value at pos, after which the enclosing aggregates are
 // owed owed bytes or more, and returns the offset after it.
-func (r refParser) value(pos int, owed int64) (int, *refViolation) {
+func (r *refParser) value(pos int, owed int64) (int, *refViolation) {
 	b, lim := r.b, r.lim
 	incomplete := &refViolation{kind: "incomplete"}
 	if pos >= len(b) {
@@ -723,7 +787,7 @@ func (r refParser) value(pos int, owed int64) (int, *refViolation) {
 			return 0, &refViolation{"max_bulk_bytes", e - 1}
 		}
 		if bulk {
-			if int64(e)+n+2+owed > lim.MaxReplyBytes {
+			if int64(e)+r.held+n+2+owed > lim.MaxReplyBytes {
 				return 0, &refViolation{"max_reply_bytes", e - 1}
 			}
 			cr := e + int(n)
@@ -748,9 +812,10 @@ func (r refParser) value(pos int, owed int64) (int, *refViolation) {
 		if t == '|' {
 			after += 3 // the value the attribute describes
 		}
-		if int64(e)+3*elems+after > lim.MaxReplyBytes {
+		if int64(e)+r.held+elementCost*elems+3*elems+after > lim.MaxReplyBytes {
 			return 0, &refViolation{"max_reply_bytes", e - 1}
 		}
+		r.held += elementCost * elems
 		pos = e
 		for k := int64(0); k < elems; k++ {
 			if pos, v = r.value(pos, after+3*(elems-1-k)); v != nil {
@@ -767,7 +832,7 @@ func (r refParser) value(pos int, owed int64) (int, *refViolation) {
 
 // length parses the header line at pos: -1 (for $ and * only) or digits,
 // then CRLF. It returns the length and the offset after the LF.
-func (r refParser) length(pos int) (int64, int, *refViolation) {
+func (r *refParser) length(pos int) (int64, int, *refViolation) {
 	b, lim := r.b, r.lim
 	var n int64
 	text := []byte{}

@@ -28,11 +28,12 @@ type Pool struct {
 	done    chan struct{}
 }
 
-// key names a client: a target, the auth's name, and the limits its
-// connections are guarded with (modules may set their own).
+// key names a client: a target, the auth's name, and how its connections
+// are guarded (modules may set their own limits and attempts).
 type key struct {
 	target, auth string
 	limits       Limits
+	attempts     int
 }
 
 type entry struct {
@@ -61,11 +62,12 @@ func NewPool(maxClients int, idleTimeout, maxLifetime time.Duration) *Pool {
 }
 
 // Get returns the client for target t with the named auth (nil for none),
-// whose connections refuse replies past limits, and a release function the
-// probe calls when done with it.
-func (p *Pool) Get(t target.Target, authName string, auth *modules.Auth, limits Limits) (*redis.Client, func()) {
+// whose connections refuse replies past limits and give a round trip after
+// idling 1/attempts of its time to start answering (see Guard), and a
+// release function the probe calls when done with it.
+func (p *Pool) Get(t target.Target, authName string, auth *modules.Auth, limits Limits, attempts int) (*redis.Client, func()) {
 	limits = limits.WithDefaults()
-	key := key{t.String(), authName, limits}
+	key := key{t.String(), authName, limits, attempts}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	e := p.clients[key]
@@ -79,7 +81,7 @@ func (p *Pool) Get(t target.Target, authName string, auth *modules.Auth, limits 
 		if len(p.clients) >= p.maxClients {
 			p.dropOldestLocked()
 		}
-		e = &entry{client: redis.NewClient(p.options(t, auth, limits)), auth: auth}
+		e = &entry{client: redis.NewClient(p.options(t, auth, key)), auth: auth}
 		p.clients[key] = e
 	}
 	e.refs++
@@ -176,7 +178,7 @@ const (
 // every connection guarded by limits. Credentials are asked of the auth at
 // each new connection, so a rotated password_file is used without a
 // reload.
-func (p *Pool) options(t target.Target, auth *modules.Auth, limits Limits) *redis.Options {
+func (p *Pool) options(t target.Target, auth *modules.Auth, k key) *redis.Options {
 	o := &redis.Options{
 		Network:               t.Network,
 		Addr:                  t.Addr(),
@@ -216,13 +218,13 @@ func (p *Pool) options(t target.Target, auth *modules.Auth, limits Limits) *redi
 			tlsConfig.ServerName = t.Host
 		}
 	}
-	o.Dialer = dialer(tlsConfig, limits)
+	o.Dialer = dialer(tlsConfig, k.limits, k.attempts)
 	return o
 }
 
 // dialer connects within the probe's context, TLS handshake included, and
 // guards what the connection reads.
-func dialer(tlsConfig *tls.Config, limits Limits) func(ctx context.Context, network, addr string) (net.Conn, error) {
+func dialer(tlsConfig *tls.Config, limits Limits, attempts int) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		var d net.Dialer
 		c, err := d.DialContext(ctx, network, addr)
@@ -237,6 +239,6 @@ func dialer(tlsConfig *tls.Config, limits Limits) func(ctx context.Context, netw
 			}
 			c = tc
 		}
-		return Guard(c, limits), nil
+		return Guard(c, limits, attempts), nil
 	}
 }

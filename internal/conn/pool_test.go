@@ -26,7 +26,7 @@ func connections(t *testing.T, s *redistest.Server) int {
 
 func ping(t *testing.T, p *Pool, tg target.Target, authName string, auth *modules.Auth) {
 	t.Helper()
-	c, release := p.Get(tg, authName, auth, Limits{})
+	c, release := p.Get(tg, authName, auth, Limits{}, 1)
 	defer release()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
@@ -64,7 +64,7 @@ func TestPoolResetClosesConnections(t *testing.T) {
 	ping(t, p, tg, "", nil)
 
 	// A probe in flight keeps its client until it releases it.
-	c, release := p.Get(tg, "", nil, Limits{})
+	c, release := p.Get(tg, "", nil, Limits{}, 1)
 	p.Reset()
 	if p.Len() != 0 {
 		t.Fatalf("pool holds %d clients after Reset", p.Len())
@@ -109,9 +109,9 @@ func TestPoolReplacesClientOfReloadedAuth(t *testing.T) {
 	tg, _ := target.Parse(s.Addr())
 	p := NewPool(8, time.Minute, time.Hour)
 	defer p.Close()
-	old, release := p.Get(tg, "prod", &modules.Auth{Password: "old-pw"}, Limits{})
+	old, release := p.Get(tg, "prod", &modules.Auth{Password: "old-pw"}, Limits{}, 1)
 	release()
-	c, release := p.Get(tg, "prod", &modules.Auth{Password: "new-pw"}, Limits{})
+	c, release := p.Get(tg, "prod", &modules.Auth{Password: "new-pw"}, Limits{}, 1)
 	defer release()
 	if c == old {
 		t.Fatal("the client made with the old credentials was reused")
@@ -138,7 +138,7 @@ func BenchmarkIdleTarget(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		c, release := p.Get(tg, "", nil, Limits{})
+		c, release := p.Get(tg, "", nil, Limits{}, 1)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		pipe := c.Pipeline()
 		pipe.Ping(ctx)
