@@ -89,7 +89,9 @@ func Parse(text string) ([]Client, error) {
 
 func parseLine(line string) (Client, error) {
 	var c Client
-	for _, kv := range strings.Fields(line) {
+	// Redis separates fields with ASCII spaces; a user or client name may
+	// hold other Unicode spaces.
+	for _, kv := range strings.FieldsFunc(line, func(r rune) bool { return r == ' ' }) {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok {
 			return Client{}, fmt.Errorf("field %q is not key=value", kv)

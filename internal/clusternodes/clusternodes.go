@@ -135,6 +135,9 @@ func (n *Node) parseAddr(s string) error {
 	}
 	// Redis writes IPv6 addresses without brackets.
 	n.Addr = net.JoinHostPort(strings.Trim(host, "[]"), port)
+	if _, _, err := net.SplitHostPort(n.Addr); err != nil {
+		return fmt.Errorf("address %q: %w", hostPort, err) // brackets inside the host
+	}
 	if extra == "" {
 		return nil
 	}
