@@ -31,12 +31,9 @@ type Auth struct {
 	AllowedTargets AllowedTargets `yaml:"allowed_targets,omitempty"`
 
 	tlsConfig    *tls.Config  // built from TLS at load
+	tlsCA        *caPool      // the CA file, when certificates are verified against it
 	passwordFile *watchedFile // PasswordFile, re-read when it changes
 }
-
-// TLSConfig is the client TLS configuration built from the auth's tls
-// section at load, or nil when it has none.
-func (a *Auth) TLSConfig() *tls.Config { return a.tlsConfig }
 
 // TLS configures the client side of a TLS connection to Redis. It is used for
 // rediss:// targets, and for every target when Enabled is true.

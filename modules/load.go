@@ -92,11 +92,11 @@ func (c *Config) validate() []fieldError {
 			c.warnings = append(c.warnings, fmt.Sprintf("%s: credentials without allowed_targets: whoever can reach /probe can send them to any host with auth=%s", p, name))
 		}
 		if a.TLS != nil {
-			cfg, err := a.TLS.load()
+			cfg, ca, err := a.TLS.load()
 			if err != nil {
 				add(p+".tls", "%v", err)
 			}
-			a.tlsConfig = cfg
+			a.tlsConfig, a.tlsCA = cfg, ca
 		}
 	}
 	for _, name := range sortedKeys(c.Modules) {

@@ -8,38 +8,55 @@ import (
 	"sync"
 )
 
-// load builds the client TLS configuration. The files are read at load, so
-// that a bad one fails the load, and read again at each handshake when they
-// changed on disk (a rotated Kubernetes secret), without a reload.
-func (t *TLS) load() (*tls.Config, error) {
+// load builds the client TLS configuration and the CA file's pool, nil
+// when there is none. The files are read at load, so that a bad one fails
+// the load, and read again at each handshake when they changed on disk (a
+// rotated Kubernetes secret), without a reload.
+func (t *TLS) load() (*tls.Config, *caPool, error) {
 	cfg := &tls.Config{
 		ServerName:         t.ServerName,
 		InsecureSkipVerify: t.InsecureSkipVerify, //nolint:gosec // the operator's explicit choice
 		MinVersion:         tls.VersionTLS12,
 	}
-	if t.CAFile != "" {
-		ca := &caPool{file: watchedFile{path: t.CAFile}}
+	var ca *caPool
+	if t.CAFile != "" && !t.InsecureSkipVerify {
+		ca = &caPool{file: watchedFile{path: t.CAFile}}
 		if _, err := ca.get(); err != nil {
-			return nil, err
-		}
-		if !t.InsecureSkipVerify {
-			// Go verifies against a fixed RootCAs; to follow a rotated CA
-			// file the exporter verifies the chain itself, as Go would.
-			cfg.InsecureSkipVerify = true //nolint:gosec // verified in VerifyConnection
-			cfg.VerifyConnection = ca.verify
+			return nil, nil, err
 		}
 	}
 	if (t.CertFile == "") != (t.KeyFile == "") {
-		return nil, errors.New("cert_file and key_file go together")
+		return nil, nil, errors.New("cert_file and key_file go together")
 	}
 	if t.CertFile != "" {
 		kp := &keyPair{cert: watchedFile{path: t.CertFile}, key: watchedFile{path: t.KeyFile}}
 		if _, err := kp.get(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return kp.get() }
 	}
-	return cfg, nil
+	return cfg, ca, nil
+}
+
+// TLSConfigFor is the client TLS configuration for a connection to host
+// (empty for a unix socket), or nil when the auth has no tls section. The
+// server's name is the auth's server_name, or host.
+func (a *Auth) TLSConfigFor(host string) *tls.Config {
+	if a.tlsConfig == nil {
+		return nil
+	}
+	cfg := a.tlsConfig.Clone()
+	if cfg.ServerName == "" {
+		cfg.ServerName = host
+	}
+	if a.tlsCA != nil {
+		// Go verifies against a fixed RootCAs; to follow a rotated CA file
+		// the exporter verifies the chain and the name itself, as Go would.
+		name := cfg.ServerName
+		cfg.InsecureSkipVerify = true //nolint:gosec // verified in VerifyConnection
+		cfg.VerifyConnection = func(cs tls.ConnectionState) error { return a.tlsCA.verify(cs, name) }
+	}
+	return cfg
 }
 
 // caPool is the CA file's certificates, parsed again when the file changes.
@@ -68,9 +85,13 @@ func (c *caPool) get() (*x509.CertPool, error) {
 	return c.pool, nil
 }
 
-// verify checks the server's chain and name against the current CA file,
-// as crypto/tls does against RootCAs.
-func (c *caPool) verify(cs tls.ConnectionState) error {
+// verify checks the server's chain against the current CA file, and its
+// name against name, as crypto/tls does against RootCAs and ServerName
+// (an IP address is checked against the certificate's IP addresses).
+func (c *caPool) verify(cs tls.ConnectionState, name string) error {
+	if name == "" {
+		return errors.New("tls: no server name to verify the certificate against: set server_name")
+	}
 	roots, err := c.get()
 	if err != nil {
 		return err
@@ -78,7 +99,7 @@ func (c *caPool) verify(cs tls.ConnectionState) error {
 	if len(cs.PeerCertificates) == 0 {
 		return errors.New("tls: server sent no certificate")
 	}
-	opts := x509.VerifyOptions{Roots: roots, DNSName: cs.ServerName, Intermediates: x509.NewCertPool()}
+	opts := x509.VerifyOptions{Roots: roots, DNSName: name, Intermediates: x509.NewCertPool()}
 	for _, cert := range cs.PeerCertificates[1:] {
 		opts.Intermediates.AddCert(cert)
 	}

@@ -7,9 +7,10 @@ import (
 	"golang.org/x/sync/semaphore"
 )
 
-// admission bounds the probes in flight: in all, and per target, so that a
-// flood of probes to one hung target waits on that target's slots and never
-// holds the slots healthy targets need.
+// admission bounds the probes in flight: in all, and per target address
+// (host:port, whatever the scheme or database), so that a flood of probes
+// to one hung target waits on that target's slots and never holds the
+// slots healthy targets need.
 type admission struct {
 	global    *semaphore.Weighted
 	perTarget int64

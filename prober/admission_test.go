@@ -161,6 +161,7 @@ func TestScrapeTimeoutHeader(t *testing.T) {
 		"-1":    2 * time.Second,
 		"0":     2 * time.Second,
 		"1e300": 2 * time.Second,
+		"1e-12": 2 * time.Second,
 		"abc":   2 * time.Second,
 	} {
 		r := httptest.NewRequest(http.MethodGet, "/probe", nil)

@@ -3,6 +3,7 @@ package prober
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -207,7 +208,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if req.query.Get("debug") == "true" {
 		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		defer cancel()
-		res, logs, err := h.probe(ctx, req, timeout)
+		res, logs, err := h.probe(ctx, ctx, req, timeout)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusServiceUnavailable)
 			return
@@ -217,14 +218,26 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	// The shared probe outlives any one request's cancellation but never
-	// its deadline: the requests sharing it may have other clients.
+	// its deadline: the requests sharing it may have other clients. Its
+	// wait for a slot ends with the request that started it.
 	key := strings.Join([]string{req.target.String(), req.moduleName, req.authName, timeout.String()}, "\x00")
 	led := false
-	ch := h.flight.DoChan(key, func() (any, error) {
+	ch := h.flight.DoChan(key, func() (_ any, err error) {
 		led = true
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), timeout)
+		defer func() {
+			// singleflight re-panics out of reach of net/http's recovery:
+			// a bug that one target's replies trigger must cost one probe.
+			if p := recover(); p != nil {
+				level.Error(h.logger).Log("msg", "Probe panicked", "target", req.target.String(), "module", req.moduleName, "panic", safeText(fmt.Sprint(p), req.secrets()))
+				err = errors.New("the probe failed on a bug: see the exporter's log")
+			}
+		}()
+		deadline := time.Now().Add(timeout)
+		wait, cancelWait := context.WithDeadline(r.Context(), deadline)
+		defer cancelWait()
+		ctx, cancel := context.WithDeadline(context.WithoutCancel(r.Context()), deadline)
 		defer cancel()
-		res, _, err := h.probe(ctx, req, timeout)
+		res, _, err := h.probe(wait, ctx, req, timeout)
 		if err != nil {
 			return nil, err
 		}
@@ -252,10 +265,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(res.Val.(answer).body)
 }
 
-// probe waits for a slot, probes, counts and records the probe, and returns
-// its result and log. It fails only when no slot freed before ctx ended.
-func (h *Handler) probe(ctx context.Context, req request, timeout time.Duration) (Result, *bytes.Buffer, error) {
-	release, full := h.admit.acquire(ctx, req.target.String())
+// probe waits for a slot until wait ends, probes within ctx, counts and
+// records the probe, and returns its result and log. It fails only when no
+// slot freed in time.
+func (h *Handler) probe(wait, ctx context.Context, req request, timeout time.Duration) (Result, *bytes.Buffer, error) {
+	release, full := h.admit.acquire(wait, req.target.Addr())
 	if release == nil {
 		h.shed.WithLabelValues(full).Inc()
 		return Result{}, nil, errShed{full}
@@ -300,6 +314,9 @@ func (h *Handler) timeout(r *http.Request, m *modules.Module) time.Duration {
 		return d // not a positive number, or no shorter than the module's: Inf and NaN included
 	}
 	scrape := time.Duration(v * float64(time.Second))
+	if scrape < time.Millisecond {
+		return d // too short to probe anything: taken as not set
+	}
 	if scrape > h.opts.TimeoutOffset {
 		scrape -= h.opts.TimeoutOffset
 	}

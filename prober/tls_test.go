@@ -14,7 +14,7 @@ import (
 
 func TestProbeTLS(t *testing.T) {
 	certs := redistest.MakeCerts(t)
-	s := redistest.StartTLSRedis(t, certs, true, "--requirepass", "tls-pw")
+	s := redistest.StartTLSRedis(t, certs, true, "--requirepass", "tls-pw", "--bind", "*") // 127.0.0.2 too
 	admin := s.TLSClient(t, certs)
 	ctx := context.Background()
 	if err := admin.Do(ctx, "AUTH", "tls-pw").Err(); err != nil {
@@ -63,6 +63,7 @@ modules:
 		{"plain text to a TLS port", "redis://127.0.0.1:%d", "mtls", false},
 		{"no client certificate", "rediss://127.0.0.1:%d", "nocert", false},
 		{"server name mismatch", "rediss://127.0.0.1:%d", "wrongname", false},
+		{"IP address not in the certificate", "rediss://127.0.0.2:%d", "mtls", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := serveProbe(h, url.Values{"target": {fmt.Sprintf(tc.target, s.Port)}, "auth": {tc.auth}, "debug": {"true"}})

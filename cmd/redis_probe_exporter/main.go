@@ -151,6 +151,9 @@ func run() int {
 	case <-drained:
 	case <-time.After(*drainTimeout):
 		level.Warn(logger).Log("msg", "Probes still in flight at --web.drain-timeout: exiting anyway")
+	case s := <-term:
+		level.Warn(logger).Log("msg", "Second signal: exiting without waiting for probes in flight", "signal", s)
+		return 1
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()

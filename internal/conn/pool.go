@@ -208,14 +208,15 @@ func (p *Pool) options(t target.Target, auth *modules.Auth, k key) *redis.Option
 	}
 	var tlsConfig *tls.Config
 	if useTLS {
-		switch {
-		case auth != nil && auth.TLSConfig() != nil:
-			tlsConfig = auth.TLSConfig().Clone()
-		default:
-			tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		host := ""
+		if t.Network == "tcp" {
+			host = t.Host
 		}
-		if tlsConfig.ServerName == "" && t.Network == "tcp" {
-			tlsConfig.ServerName = t.Host
+		if auth != nil {
+			tlsConfig = auth.TLSConfigFor(host)
+		}
+		if tlsConfig == nil {
+			tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: host}
 		}
 	}
 	o.Dialer = dialer(tlsConfig, k.limits, k.attempts)
