@@ -15,13 +15,22 @@ import (
 // a Redis reply, a query value) before it is logged, shown or kept.
 const maxTextBytes = 512
 
-// safeText is s capped at maxTextBytes, valid UTF-8, with every secret
-// replaced by <secret>. Secrets are replaced before capping, so that a cut
-// never leaves half a password.
+// minSecretPrefix is the shortest start of a secret that is masked on its
+// own: Redis cuts the arguments it echoes in an error ("unknown command
+// 'AUTH', with args beginning with: …") at 128 bytes, which can leave the
+// start of a password.
+const minSecretPrefix = 4
+
+// safeText is s capped at maxTextBytes, valid UTF-8, with every secret, and
+// the longest start of it that s holds, replaced by <secret>. Secrets are
+// replaced before capping, so that a cut never leaves half a password.
 func safeText(s string, secrets []string) string {
 	for _, sec := range secrets {
-		if sec != "" && strings.Contains(s, sec) {
-			s = strings.ReplaceAll(s, sec, modules.Masked)
+		for n := len(sec); n >= min(len(sec), minSecretPrefix) && n > 0; n-- {
+			if strings.Contains(s, sec[:n]) {
+				s = strings.ReplaceAll(s, sec[:n], modules.Masked)
+				break
+			}
 		}
 	}
 	if len(s) > maxTextBytes {

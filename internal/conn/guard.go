@@ -340,7 +340,7 @@ func (g *guard) scan(p []byte) error {
 			j := bytes.IndexByte(rest, '\n')
 			if j < 0 {
 				g.line += int64(len(rest))
-				if g.line > maxLine {
+				if g.line > g.lineMax() {
 					return g.overLine()
 				}
 				g.cr = rest[len(rest)-1] == '\r'
@@ -348,7 +348,7 @@ func (g *guard) scan(p []byte) error {
 				continue
 			}
 			g.line += int64(j + 1)
-			if g.line > maxLine {
+			if g.line > g.lineMax() {
 				return g.overLine()
 			}
 			if !(j > 0 && rest[j-1] == '\r' || j == 0 && g.cr) {
@@ -508,7 +508,21 @@ func (g *guard) overReply(at, need, elems int64) error {
 }
 
 func (g *guard) overLine() error {
-	return &LimitError{Limit: "max_line_bytes", Got: g.line, Max: g.lim.MaxLineBytes, what: g.typ}
+	return &LimitError{Limit: "max_line_bytes", Got: g.line, Max: g.lineMax(), what: g.typ}
+}
+
+// maxNumberLine caps the line of a number, whatever MaxLineBytes: an
+// integer or a double takes 25 bytes at most, and go-redis parses a big
+// number's digits in time that grows with their square.
+const maxNumberLine = 128
+
+// lineMax is the longest line the current value may have.
+func (g *guard) lineMax() int64 {
+	switch g.typ {
+	case ':', ',', '(':
+		return min(g.lim.MaxLineBytes, maxNumberLine)
+	}
+	return g.lim.MaxLineBytes
 }
 
 func (g *guard) protocol(i int, format string, args ...any) error {

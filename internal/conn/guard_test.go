@@ -253,6 +253,7 @@ func TestGuardErrorMessages(t *testing.T) {
 		{Limits{}, "*1000000000000\r\n", "reply broke max_aggregate_length: array of 1000000000000 elements, limit 262144"},
 		{Limits{MaxAggregateLength: 8}, "%5\r\n", "reply broke max_aggregate_length: map of 5 entries (10 elements), limit 8"},
 		{Limits{MaxLineBytes: 8}, "-ERR " + strings.Repeat("x", 100), "reply broke max_line_bytes: error line of 105 bytes or more, limit 8"},
+		{Limits{}, "(" + strings.Repeat("9", 200) + "\r\n", "reply broke max_line_bytes: big number line of 203 bytes or more, limit 128"},
 		{Limits{MaxReplyBytes: 100}, "$96\r\n", "reply broke max_reply_bytes: 103 bytes or more since the last command, limit 100"},
 		{Limits{MaxReplyBytes: 10}, "+OK\r\n+OK\r\n+OK\r\n", "reply broke max_reply_bytes: 15 bytes or more since the last command, limit 10"},
 		{Limits{MaxReplyBytes: 1000}, "*40\r\n", "reply broke max_reply_bytes: 1405 bytes or more since the last command (40 elements at 32 bytes each), limit 1000"},
