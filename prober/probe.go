@@ -8,8 +8,6 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
-	"net"
-	"syscall"
 	"time"
 
 	"github.com/go-kit/log"
@@ -135,27 +133,15 @@ func backoff(base time.Duration, n int) time.Duration {
 	return d - rand.N(d/2+1)
 }
 
-// retryable reports whether err is a failure of an established connection
-// that another connection may not have: a reset, an EOF, a broken pipe, or
-// no answer within an idle connection's share of the deadline. A dial that
+// retryable reports whether err is a failure of a pooled connection that
+// had idled, before Redis answered: a reset, an EOF, a broken pipe, or no
+// answer within its share of the deadline (conn.IdleConnError). Another
+// connection may not have it. A dial that failed, a fresh connection that
 // failed, an error reply, a refused reply, or the probe's own deadline or
 // cancellation are final.
 func retryable(ctx context.Context, err error) bool {
-	var opErr *net.OpError
-	var reply redis.Error
-	switch {
-	case err == nil, ctx.Err() != nil, guarded(err), errors.As(err, &reply),
-		errors.As(err, &opErr) && opErr.Op == "dial":
-		return false
-	}
-	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
-		errors.Is(err, net.ErrClosed) || isTimeout(err)
-}
-
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
+	var idle *conn.IdleConnError
+	return ctx.Err() == nil && errors.As(err, &idle) && !guarded(err)
 }
 
 // limitBroken returns the first reply that broke the module's limits or

@@ -334,6 +334,7 @@ modules:
 		// Paused, Redis holds the probe's round trip; killed, the
 		// connection ends with EOF; back on the same port before the
 		// backoff (1-2s) ends, it answers the retry.
+		time.Sleep(1100 * time.Millisecond) // the pooled connection idles: a failure on it is retried
 		pause(t, srv.Addr(), 10000)
 		done := goProbe(e, url.Values{"target": {srv.Addr()}, "module": {"patient"}, "debug": {"true"}})
 		waitInFlight(t, e, 1)
@@ -357,6 +358,7 @@ modules:
 	})
 
 	t.Run("mid-probe, not back", func(t *testing.T) {
+		time.Sleep(1100 * time.Millisecond) // the pooled connection idles: a failure on it is retried
 		pause(t, srv.Addr(), 10000)
 		done := goProbe(e, url.Values{"target": {srv.Addr()}, "debug": {"true"}})
 		waitInFlight(t, e, 1)

@@ -23,17 +23,25 @@ type answerWait struct {
 
 	mu       sync.Mutex
 	lastRead time.Time // when the last byte arrived, or the connection was made
-	waiting  bool      // written after idling, and no byte back yet
+	waiting  bool      // written after idling, and no byte of the answer back yet
 	deadline time.Time // the read deadline go-redis set
 }
 
-// wrote notes a round trip's request.
-func (a *answerWait) wrote() {
+// wrote notes a round trip's request, and reports whether the connection
+// had idled.
+func (a *answerWait) wrote() bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.share > 1 && time.Since(a.lastRead) >= idleBefore {
-		a.waiting = true
-	}
+	a.waiting = time.Since(a.lastRead) >= idleBefore
+	return a.waiting
+}
+
+// awaited reports whether the round trip began after idling and no byte of
+// its answer has come.
+func (a *answerWait) awaited() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.waiting
 }
 
 // readDeadline is the deadline to set on the connection for t: t, or
@@ -42,7 +50,7 @@ func (a *answerWait) readDeadline(t time.Time) time.Time {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.deadline = t
-	if a.waiting && !t.IsZero() {
+	if a.waiting && a.share > 1 && !t.IsZero() {
 		if left := time.Until(t); left > 0 {
 			return time.Now().Add(left / time.Duration(a.share))
 		}
@@ -60,6 +68,9 @@ func (a *answerWait) read(c net.Conn) error {
 		return nil
 	}
 	a.waiting = false
+	if a.share <= 1 {
+		return nil // the deadline was never shortened
+	}
 	return c.SetReadDeadline(a.deadline)
 }
 
@@ -76,3 +87,22 @@ func (g *guard) SetDeadline(t time.Time) error {
 	}
 	return g.SetReadDeadline(t)
 }
+
+// IdleConnError is a connection's failure in a round trip that began after
+// the connection idled, before any byte of the answer came: the connection
+// may have died while idle (a middlebox dropped it, the server closed it),
+// so another connection may succeed. It keeps the error's net.Error
+// methods.
+type IdleConnError struct{ Err error }
+
+func (e *IdleConnError) Error() string { return "connection idle before the request: " + e.Err.Error() }
+func (e *IdleConnError) Unwrap() error { return e.Err }
+
+// Timeout reports whether the answer did not come in time.
+func (e *IdleConnError) Timeout() bool {
+	ne, ok := e.Err.(net.Error)
+	return ok && ne.Timeout()
+}
+
+// Temporary is false: net.Error wants it; it is deprecated.
+func (e *IdleConnError) Temporary() bool { return false }

@@ -1,6 +1,8 @@
 package conn
 
 import (
+	"errors"
+	"io"
 	"testing"
 	"time"
 )
@@ -60,5 +62,23 @@ func TestAnswerWait(t *testing.T) {
 				t.Errorf("deadlines %v set, want only the one go-redis set", c.deadlines)
 			}
 		})
+	}
+}
+
+// A connection that fails before answering a round trip it got after
+// idling says so with an IdleConnError, which a probe may retry; one that
+// fails in a busy round trip (a fresh connection's) gives the plain error.
+func TestIdleConnError(t *testing.T) {
+	for _, idle := range []time.Duration{2 * time.Second, 0} {
+		g := Guard(&stubConn{}, Limits{}, 2).(*guard) // no data: Read gives EOF
+		g.answer.lastRead = time.Now().Add(-idle)
+		if _, err := g.Write([]byte("PING\r\n")); err != nil {
+			t.Fatal(err)
+		}
+		_, err := g.Read(make([]byte, 16))
+		var ie *IdleConnError
+		if errors.As(err, &ie) != (idle > 0) || !errors.Is(err, io.EOF) {
+			t.Errorf("idle %s: Read error %#v, want EOF, as an IdleConnError only after idling", idle, err)
+		}
 	}
 }

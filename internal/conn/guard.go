@@ -236,8 +236,12 @@ func Guard(c net.Conn, l Limits, attempts int) net.Conn {
 
 func (g *guard) Write(p []byte) (int, error) {
 	g.wrote.Store(true)
-	g.answer.wrote()
-	return g.Conn.Write(p)
+	idle := g.answer.wrote()
+	n, err := g.Conn.Write(p)
+	if err != nil && idle {
+		err = &IdleConnError{err}
+	}
+	return n, err
 }
 
 // Close closes the connection once; later calls, and a call after a
@@ -258,6 +262,9 @@ func (g *guard) Read(p []byte) (int, error) {
 	}
 	n, err := g.Conn.Read(p)
 	if n <= 0 {
+		if err != nil && g.answer.awaited() {
+			err = &IdleConnError{err}
+		}
 		return n, err
 	}
 	if derr := g.answer.read(g.Conn); derr != nil && err == nil {
