@@ -247,11 +247,20 @@ func (x *rules) run(r *keyRule, e *emitter, logger log.Logger) {
 	e.emit(ruleTruncated, boolValue(truncated), r.Metric)
 }
 
+// Bounds of a SCAN walk against a target that may never end it: a key
+// name longer than maxKeyBytes is skipped, and the walk stops after
+// scanLimit·max_keys keys, each counting as truncated.
+const (
+	maxKeyBytes = 1024
+	scanLimit   = 10
+)
+
 // scan walks SCAN MATCH until the cursor completes, max_keys matched keys
-// are measured or the deadline comes. SCAN may return a key twice; each is
-// measured once.
+// are measured, scanLimit·max_keys keys were returned, or the deadline
+// comes. SCAN may return a key twice; each is measured once.
 func (x *rules) scan(r *keyRule, measure func([]string) error, truncated *bool) error {
 	seen := map[string]bool{}
+	skipped := false // a key longer than maxKeyBytes
 	cursor := "0"
 	for {
 		out, err := x.exec(r.DB, [][]any{{"SCAN", cursor, "MATCH", r.Pattern, "COUNT", r.ScanCount}})
@@ -259,14 +268,21 @@ func (x *rules) scan(r *keyRule, measure func([]string) error, truncated *bool) 
 			return err
 		}
 		reply, err := out[0].Slice()
-		if err != nil || len(reply) != 2 {
-			return fmt.Errorf("SCAN: %v %v", reply, err)
+		if err != nil {
+			return fmt.Errorf("SCAN: %w", err)
+		}
+		if len(reply) != 2 {
+			return fmt.Errorf("SCAN: a reply of %d elements, want 2", len(reply))
 		}
 		cursor = fmt.Sprint(reply[0])
 		var fresh []string
 		keys, _ := reply[1].([]any)
 		for _, k := range keys {
-			if s := fmt.Sprint(k); !seen[s] {
+			s, _ := k.(string)
+			switch {
+			case len(s) > maxKeyBytes:
+				skipped = true
+			case !seen[s]:
 				seen[s] = true
 				fresh = append(fresh, s)
 			}
@@ -274,7 +290,11 @@ func (x *rules) scan(r *keyRule, measure func([]string) error, truncated *bool) 
 		if err := measure(fresh); err != nil {
 			return err
 		}
+		if len(seen) >= scanLimit*r.MaxKeys {
+			*truncated = true
+		}
 		if *truncated || cursor == "0" {
+			*truncated = *truncated || skipped
 			return nil
 		}
 	}

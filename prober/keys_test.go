@@ -930,3 +930,43 @@ func TestKeyRulesPromtool(t *testing.T) {
 		}
 	}
 }
+
+// A SCAN walk is bounded whatever the keyspace: a key name over 1 KiB is
+// skipped, and the walk stops after 10·max_keys keys, both marking the
+// rule truncated.
+func TestKeyRuleScanBounds(t *testing.T) {
+	s := redistest.StartRedis(t)
+	c := s.Client(t)
+	ctx := context.Background()
+	for i := range 200 {
+		if err := c.Set(ctx, fmt.Sprintf("walk:%03d", i), i, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	long := "long:" + strings.Repeat("k", maxKeyBytes)
+	for _, k := range []string{long, "long:short"} {
+		if err := c.Set(ctx, k, 1, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := mustModule(t, ruleModule("5s", []string{
+		// key_labels keeps one key in 200: max_keys is never reached.
+		`{metric: t_walk, pattern: "walk:*", key_labels: 'walk:(?P<n>000)', aggregate: count, max_keys: 5, scan_count: 10}`,
+		`{metric: t_long, pattern: "long:*", aggregate: count}`,
+	}, nil))
+	got, _, ok := probeRules(t, s.Addr(), m, nil)
+	if !ok {
+		t.Fatal("probe failed")
+	}
+	expect(t, got, map[string]float64{
+		`redis_key_rule_success{rule="t_walk"}`:   1,
+		`redis_key_rule_truncated{rule="t_walk"}`: 1,
+		`redis_key_rule_success{rule="t_long"}`:   1,
+		`redis_key_rule_keys{rule="t_long"}`:      1,
+		`redis_key_rule_truncated{rule="t_long"}`: 1,
+		"t_long": 1,
+	})
+	if n := got[`redis_key_rule_keys{rule="t_walk"}`].value; n > 1 {
+		t.Errorf("t_walk measured %v keys, want at most the one key_labels keeps", n)
+	}
+}

@@ -415,9 +415,20 @@ func appendValue(b []byte, v float64) []byte {
 	return append(b, '\n')
 }
 
+// maxLabelBytes caps a label value, which may come from the target (a
+// client or consumer group name); longer ones are cut and end in "…".
+const maxLabelBytes = 1024
+
 func appendLabel(b []byte, name, value string) []byte {
 	b = append(b, name...)
 	b = append(b, '=', '"')
+	if len(value) > maxLabelBytes {
+		cut := maxLabelBytes
+		for cut > 0 && !utf8.RuneStart(value[cut]) {
+			cut--
+		}
+		value = value[:cut] + "…"
+	}
 	if !utf8.ValidString(value) {
 		value = strings.ToValidUTF8(value, "\uFFFD")
 	}

@@ -406,3 +406,18 @@ func TestRepeatedSeriesFromRedisDropped(t *testing.T) {
 		t.Errorf("want probe_success 1:\n%s", metrics)
 	}
 }
+
+// A label value past maxLabelBytes is cut at a character and ends in "…".
+func TestLongLabelValueCut(t *testing.T) {
+	f := ruleFamily("t_long_label", "Help.", dto.MetricType_GAUGE, "v")
+	e := newEmitter(&plan{keep: make([]bool, len(families))})
+	e.emit(f, 1, strings.Repeat("a", maxLabelBytes-1)+"é"+strings.Repeat("b", 5000))
+	var b bytes.Buffer
+	if _, err := e.WriteTo(&b); err != nil {
+		t.Fatal(err)
+	}
+	want := `t_long_label{v="` + strings.Repeat("a", maxLabelBytes-1) + `…"} 1`
+	if !strings.Contains(b.String(), want+"\n") {
+		t.Errorf("exposition lacks the cut series %q…:\n%.300s", want[:40], b.String())
+	}
+}
