@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/redis-probe/redis_probe_exporter/internal/target"
 	"github.com/redis-probe/redis_probe_exporter/modules"

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/alecthomas/units"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // Limits bound what one target may send a probe, so that a hostile or

@@ -5,7 +5,7 @@ import (
 	"regexp"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // typeError reports a bad value at a node. yaml.v3 collects TypeErrors and
