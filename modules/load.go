@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -54,6 +55,7 @@ func Parse(data []byte, file string) (*Config, error) {
 	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
 		return nil, locate(file, lines, err)
 	}
+	c.resolvePaths(filepath.Dir(file))
 	if errs := c.validate(); len(errs) > 0 {
 		msgs := make([]string, len(errs))
 		for i, e := range errs {

@@ -73,7 +73,11 @@ func run() int {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
-		fmt.Printf("%s: config is valid (%d modules, %d auths)\n", *configFile, len(holder.Config().Modules), len(holder.Config().Auths))
+		checked := *configFile
+		if holder.Embedded() {
+			checked = "embedded default config (" + *configFile + " not found)"
+		}
+		fmt.Printf("%s: config is valid (%d modules, %d auths)\n", checked, len(holder.Config().Modules), len(holder.Config().Auths))
 		return 0
 	}
 	if err != nil {

@@ -248,6 +248,12 @@ func TestConfigCheck(t *testing.T) {
 			}
 		})
 	}
+	// Without --config.file and without redis_probe.yml, what was checked is
+	// the embedded default, and the answer says so.
+	code, stdout, _ := runExporter(t, bin, dir, "--config.check")
+	if want := "embedded default config (redis_probe.yml not found): config is valid"; code != 0 || !strings.Contains(stdout, want) {
+		t.Errorf("--config.check with no file: exit %d, %q, want 0 and %q", code, stdout, want)
+	}
 }
 
 func TestStartupErrors(t *testing.T) {
