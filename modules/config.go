@@ -68,6 +68,9 @@ type Module struct {
 	// commands, within the probe's deadline.
 	Keys    []KeyRule    `yaml:"keys,omitempty"`
 	Scripts []ScriptRule `yaml:"scripts,omitempty"`
+
+	collectorOn map[string]bool // the catalogue's defaults, by collector
+	plan        any             // the catalogue's Compile of the module
 }
 
 // MetricFilter keeps the metric families whose names fully match one of

@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -66,28 +65,12 @@ const (
 // The measures a key rule can take, and the series names a stream rule adds
 // to its metric name.
 var (
-	measures      = []string{"value", "length", "ttl", "memory", "exists", "idle", "stream"}
-	aggregates    = []string{"none", "count", "sum", "min", "max"}
-	StreamSuffix  = []string{"_group_lag", "_group_pending_messages", "_group_consumers"}
-	metricNameRE  = regexp.MustCompile(`^[a-zA-Z_:][a-zA-Z0-9_:]*$`)
-	labelNameRE   = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
-	reservedMu    sync.RWMutex
-	reservedNames = map[string]bool{}
+	measures     = []string{"value", "length", "ttl", "memory", "exists", "idle", "stream"}
+	aggregates   = []string{"none", "count", "sum", "min", "max"}
+	StreamSuffix = []string{"_group_lag", "_group_pending_messages", "_group_consumers"}
+	metricNameRE = regexp.MustCompile(`^[a-zA-Z_:][a-zA-Z0-9_:]*$`)
+	labelNameRE  = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 )
-
-// ReserveMetricName declares a metric family the exporter itself emits, so
-// that no key rule can take its name.
-func ReserveMetricName(name string) {
-	reservedMu.Lock()
-	defer reservedMu.Unlock()
-	reservedNames[name] = true
-}
-
-func reserved(name string) bool {
-	reservedMu.RLock()
-	defer reservedMu.RUnlock()
-	return reservedNames[name]
-}
 
 // RuleMetrics lists the family names a key rule emits.
 func (k *KeyRule) RuleMetrics() []string {
@@ -102,8 +85,9 @@ func (k *KeyRule) RuleMetrics() []string {
 }
 
 // validateRules checks a module's key and script rules and fills in their
-// defaults. add reports an error at a field path.
-func (m *Module) validateRules(p string, add func(path, format string, args ...any)) {
+// defaults. reserved tells the names the exporter emits itself; add reports
+// an error at a field path.
+func (m *Module) validateRules(p string, reserved func(string) bool, add func(path, format string, args ...any)) {
 	taken := map[string]string{} // metric name -> the rule path that has it
 	claim := func(rp string, names ...string) {
 		for _, n := range names {

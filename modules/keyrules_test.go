@@ -6,7 +6,7 @@ import (
 )
 
 func TestKeyRuleDefaultsAndScripts(t *testing.T) {
-	c, err := Parse([]byte(`
+	c, err := testCatalogue.Parse([]byte(`
 modules:
   app:
     keys:
@@ -37,7 +37,6 @@ modules:
 }
 
 func TestKeyRuleErrorsNameTheLine(t *testing.T) {
-	ReserveMetricName("redis_up")
 	head := "modules:\n  app:\n    keys:\n"
 	for _, tc := range []struct {
 		name, rules string
@@ -62,7 +61,7 @@ func TestKeyRuleErrorsNameTheLine(t *testing.T) {
 		{"stream aggregate", "      - metric: a\n        key: k\n        measure: stream\n        aggregate: sum\n", []string{"c.yml:7:", "aggregate must be none"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Parse([]byte(head+tc.rules), "c.yml")
+			_, err := testCatalogue.Parse([]byte(head+tc.rules), "c.yml")
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -73,7 +72,7 @@ func TestKeyRuleErrorsNameTheLine(t *testing.T) {
 			}
 		})
 	}
-	_, err := Parse([]byte("modules:\n  app:\n    scripts:\n      - metric: a\n        script: x\n        script_file: /etc/hostname\n"), "c.yml")
+	_, err := testCatalogue.Parse([]byte("modules:\n  app:\n    scripts:\n      - metric: a\n        script: x\n        script_file: /etc/hostname\n"), "c.yml")
 	if err == nil || !strings.Contains(err.Error(), "c.yml:4: modules.app.scripts[0]: set exactly one of script and script_file") {
 		t.Errorf("script and script_file: %v", err)
 	}

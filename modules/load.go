@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -22,28 +21,10 @@ const DefaultModule = "default"
 //go:embed default.yml
 var defaultYAML []byte
 
-// Default returns the embedded config: module "default", any target, no
-// credentials.
-func Default() *Config {
-	c, err := Parse(defaultYAML, "embedded default")
-	if err != nil {
-		panic(err) // the embedded file is tested
-	}
-	return c
-}
-
-// Load reads and validates the config file.
-func Load(file string) (*Config, error) {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return nil, fmt.Errorf("reading config: %w", err)
-	}
-	return Parse(data, file)
-}
-
-// Parse decodes data strictly and validates it. Every error names the file,
-// the line and the field, on one line.
-func Parse(data []byte, file string) (*Config, error) {
+// Parse decodes data strictly, validates it against the catalogue and, once
+// it is valid, compiles its modules. Every error names the file, the line
+// and the field, on one line.
+func (cat Catalogue) Parse(data []byte, file string) (*Config, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return nil, locate(file, nil, err)
@@ -56,19 +37,20 @@ func Parse(data []byte, file string) (*Config, error) {
 		return nil, locate(file, lines, err)
 	}
 	c.resolvePaths(filepath.Dir(file))
-	if errs := c.validate(); len(errs) > 0 {
+	if errs := c.validate(cat); len(errs) > 0 {
 		msgs := make([]string, len(errs))
 		for i, e := range errs {
 			msgs[i] = fmt.Sprintf("%s:%d: %s: %s", file, lines.line(e.path), e.path, e.msg)
 		}
 		return nil, errors.New(strings.Join(msgs, "; "))
 	}
+	cat.compile(c)
 	return c, nil
 }
 
 type fieldError struct{ path, msg string }
 
-func (c *Config) validate() []fieldError {
+func (c *Config) validate(cat Catalogue) []fieldError {
 	var errs []fieldError
 	add := func(path, format string, args ...any) {
 		errs = append(errs, fieldError{path, fmt.Sprintf(format, args...)})
@@ -121,9 +103,10 @@ func (c *Config) validate() []fieldError {
 		if m.Auth != "" && c.Auths[m.Auth] == nil {
 			add(p+".auth", "unknown auth %q", m.Auth)
 		}
+		m.collectorOn = cat.Collectors
 		for _, name := range sortedKeys(m.Collectors) {
-			if !knownCollector(name) {
-				add(p+".collectors."+name, "unknown collector %q: known are %s", name, strings.Join(CollectorNames(), ", "))
+			if _, ok := cat.Collectors[name]; !ok {
+				add(p+".collectors."+name, "unknown collector %q: known are %s", name, strings.Join(cat.CollectorNames(), ", "))
 			}
 		}
 		for i, param := range m.ConfigParameters {
@@ -134,7 +117,7 @@ func (c *Config) validate() []fieldError {
 		if m.ClientSeries < 0 {
 			add(p+".client_series", "must be 0 or more")
 		}
-		m.validateRules(p, add)
+		m.validateRules(p, cat.reserved, add)
 	}
 	return errs
 }

@@ -16,7 +16,7 @@ func TestParseValid(t *testing.T) {
 	if err := os.WriteFile(pwFile, []byte("from-file\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c, err := Parse([]byte(`
+	c, err := testCatalogue.Parse([]byte(`
 auths:
   prod:
     username: exporter
@@ -106,7 +106,7 @@ func TestParseErrorsNameFileLineAndField(t *testing.T) {
 		{"syntax", "modules:\n  m: [\n", []string{"c.yml:2: ", "did not find expected node content"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Parse([]byte(tc.yaml), "c.yml")
+			_, err := testCatalogue.Parse([]byte(tc.yaml), "c.yml")
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -124,7 +124,7 @@ func TestParseErrorsNameFileLineAndField(t *testing.T) {
 }
 
 func TestSecretsMarshalMasked(t *testing.T) {
-	c, err := Parse([]byte("auths:\n  a:\n    username: u\n    password: hunter2-secret\nmodules:\n  m:\n    auth: a\n"), "c.yml")
+	c, err := testCatalogue.Parse([]byte("auths:\n  a:\n    username: u\n    password: hunter2-secret\nmodules:\n  m:\n    auth: a\n"), "c.yml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,13 +139,13 @@ func TestSecretsMarshalMasked(t *testing.T) {
 		t.Errorf("Secret.String() = %q", s)
 	}
 	// What /config shows must load again.
-	if _, err := Parse(out, "roundtrip.yml"); err != nil {
+	if _, err := testCatalogue.Parse(out, "roundtrip.yml"); err != nil {
 		t.Errorf("marshalled config does not load: %v", err)
 	}
 }
 
 func TestEmbeddedDefault(t *testing.T) {
-	c := Default()
+	c := testCatalogue.Default()
 	m := c.Modules[DefaultModule]
 	if m == nil || time.Duration(m.Timeout) != DefaultTimeout || m.Auth != "" || len(c.Auths) != 0 || len(m.AllowedTargets) != 0 {
 		t.Errorf("default config: %+v, module %+v", c, m)

@@ -25,7 +25,7 @@ func TestRelativePathsResolveAgainstConfigDir(t *testing.T) {
 		}
 	}
 	t.Chdir(t.TempDir()) // anywhere but dir
-	c, err := Load(filepath.Join(dir, "redis_probe.yml"))
+	c, err := testCatalogue.Load(filepath.Join(dir, "redis_probe.yml"))
 	if err != nil {
 		t.Fatal(err)
 	}

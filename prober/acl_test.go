@@ -89,7 +89,7 @@ func TestReadmeKeyRulesExampleLoads(t *testing.T) {
 	section := string(readme[strings.Index(string(readme), "## Key rules"):])
 	start := strings.Index(section, "```yaml\n") + len("```yaml\n")
 	end := start + strings.Index(section[start:], "```")
-	c, err := modules.Parse([]byte(section[start:end]), "README.md key rules example")
+	c, err := Catalogue().Parse([]byte(section[start:end]), "README.md key rules example")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,7 +28,7 @@ func BenchmarkProbe(b *testing.B) {
 	m := mustModule(b, "    timeout: 2s\n")
 	b.ReportAllocs()
 	for b.Loop() {
-		client, release := pool.Get(tg, "", nil, conn.Limits{}, 1)
+		client, release := pool.Get(tg, "", conn.Auth{}, conn.Limits{}, 1)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		if res := Probe(ctx, client, m, log.NewNopLogger()); !res.Success {
 			b.Fatal("probe failed")
@@ -47,7 +47,7 @@ func BenchmarkProbeNewConnection(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		pool := conn.NewPool(1, time.Minute, time.Hour)
-		client, release := pool.Get(tg, "", nil, conn.Limits{}, 1)
+		client, release := pool.Get(tg, "", conn.Auth{}, conn.Limits{}, 1)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		if res := Probe(ctx, client, m, log.NewNopLogger()); !res.Success {
 			b.Fatal("probe failed")
@@ -112,7 +112,7 @@ func BenchmarkKeyRuleScan(b *testing.B) {
 			b.Run(fmt.Sprintf("%s/%dk", rule.name, size/1000), func(b *testing.B) {
 				cpu0 := redisCPU(b, c)
 				for b.Loop() {
-					client, release := pool.Get(tg, "", nil, conn.Limits{}, 1)
+					client, release := pool.Get(tg, "", conn.Auth{}, conn.Limits{}, 1)
 					ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 					g := Probe(ctx, client, m, log.NewNopLogger()).Metrics
 					cancel()

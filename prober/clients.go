@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/redis-probe/redis_probe_exporter/internal/clientlist"
+	"github.com/redis-probe/redis_probe_exporter/internal/exposition"
 )
 
 // The clients collector reports CLIENT LIST: connections by name, user and
@@ -36,11 +37,11 @@ func init() {
 	register(&collector{
 		name:     "clients",
 		commands: [][]any{clientList},
-		families: []*family{
+		families: []*exposition.Family{
 			clientConnections, clientMaxQueryBuf, clientMaxOutputBuf, clientMaxTotalMem, clientOldestIdle, clientOldestAge,
 			clientIdle, clientAge, clientTotalMem, clientTruncated,
 		},
-		collect: func(r *replies, e *emitter) error {
+		collect: func(r *replies, e *exposition.Emitter) error {
 			text, err := r.reply(clientList...).Text()
 			if err != nil {
 				return fmt.Errorf("CLIENT LIST: %w", err)
@@ -57,7 +58,7 @@ func init() {
 
 // emitClients emits the aggregates over clients and, when limit > 0, the
 // per-client series of the limit most idle clients.
-func emitClients(clients []clientlist.Client, limit int, e *emitter) {
+func emitClients(clients []clientlist.Client, limit int, e *exposition.Emitter) {
 	type group struct{ name, user, flags string }
 	counts := map[group]int{}
 	for i := range clients {
@@ -72,13 +73,13 @@ func emitClients(clients []clientlist.Client, limit int, e *emitter) {
 		return cmp.Or(strings.Compare(a.name, b.name), strings.Compare(a.user, b.user), strings.Compare(a.flags, b.flags))
 	})
 	for _, g := range groups {
-		e.emit(clientConnections, float64(counts[g]), g.name, g.user, g.flags)
+		e.Emit(clientConnections, float64(counts[g]), g.name, g.user, g.flags)
 	}
 
 	// A maximum is emitted only when some client had the field: an older
 	// Redis without tot-mem reports no max total memory rather than 0.
 	for _, m := range []struct {
-		f     *family
+		f     *exposition.Family
 		field string
 		value func(*clientlist.Client) int64
 	}{
@@ -99,7 +100,7 @@ func emitClients(clients []clientlist.Client, limit int, e *emitter) {
 			}
 		}
 		if seen {
-			e.emit(m.f, float64(top))
+			e.Emit(m.f, float64(top))
 		}
 	}
 
@@ -119,11 +120,11 @@ func emitClients(clients []clientlist.Client, limit int, e *emitter) {
 	}
 	for _, c := range byIdle {
 		id := strconv.FormatUint(c.ID, 10)
-		e.emit(clientIdle, float64(c.Idle), id, c.Addr, c.Name, c.User)
-		e.emit(clientAge, float64(c.Age), id, c.Addr, c.Name, c.User)
+		e.Emit(clientIdle, float64(c.Idle), id, c.Addr, c.Name, c.User)
+		e.Emit(clientAge, float64(c.Age), id, c.Addr, c.Name, c.User)
 		if c.Has("tot-mem") {
-			e.emit(clientTotalMem, float64(c.TotalMem), id, c.Addr, c.Name, c.User)
+			e.Emit(clientTotalMem, float64(c.TotalMem), id, c.Addr, c.Name, c.User)
 		}
 	}
-	e.emit(clientTruncated, boolValue(truncated))
+	e.Emit(clientTruncated, boolValue(truncated))
 }

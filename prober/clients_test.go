@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redis-probe/redis_probe_exporter/internal/clientlist"
+	"github.com/redis-probe/redis_probe_exporter/internal/exposition"
 	"github.com/redis-probe/redis_probe_exporter/internal/info"
 	"github.com/redis-probe/redis_probe_exporter/internal/redistest"
 )
@@ -31,7 +32,7 @@ func collectClientList(t *testing.T, m string, text string, replyErr error) (map
 		cmd.SetVal(text)
 	}
 	r := &replies{module: mod, cmds: map[string]*redis.Cmd{commandKey(clientList): cmd}}
-	e := newEmitter(planFor(mod))
+	e := exposition.NewEmitter(planFor(mod).keep)
 	var c *collector
 	for _, x := range collectors {
 		if x.name == "clients" {
@@ -414,7 +415,7 @@ func TestClientsOffByDefault(t *testing.T) {
 			continue
 		}
 		for _, f := range c.families {
-			if s := withPrefix(got, f.name); len(s) != 0 {
+			if s := withPrefix(got, f.Name()); len(s) != 0 {
 				t.Errorf("default module reports %v", s)
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/redis-probe/redis_probe_exporter/internal/clusternodes"
+	"github.com/redis-probe/redis_probe_exporter/internal/exposition"
 	"github.com/redis-probe/redis_probe_exporter/internal/info"
 )
 
@@ -48,7 +49,7 @@ func init() {
 		defaultOn: false,
 		commands:  [][]any{clusterInfoCmd, clusterNodesCmd},
 		families:  append(clusterInfoFields.families(), clusterMessages, clusterNodeSlots, clusterNodeInfo, clusterNodes, clusterNodeFailed),
-		collect: func(r *replies, e *emitter) error {
+		collect: func(r *replies, e *exposition.Emitter) error {
 			infoCmd, nodesCmd := r.reply(clusterInfoCmd...), r.reply(clusterNodesCmd...)
 			infoText, err := infoCmd.Text()
 			if err != nil {
@@ -78,7 +79,7 @@ func init() {
 // emitClusterMessages reads the per-type counts such as
 // "cluster_stats_messages_ping_sent:48"; the totals,
 // cluster_stats_messages_sent and _received, are in the table.
-func emitClusterMessages(fields []info.Field, e *emitter) {
+func emitClusterMessages(fields []info.Field, e *exposition.Emitter) {
 	for _, f := range fields {
 		rest, ok := strings.CutPrefix(f.Key, "cluster_stats_messages_")
 		if !ok {
@@ -90,7 +91,7 @@ func emitClusterMessages(fields []info.Field, e *emitter) {
 				continue
 			}
 			if v, err := strconv.ParseFloat(f.Value, 64); err == nil {
-				e.emit(clusterMessages, v, dir, typ)
+				e.Emit(clusterMessages, v, dir, typ)
 			}
 		}
 	}
@@ -99,9 +100,9 @@ func emitClusterMessages(fields []info.Field, e *emitter) {
 // emitClusterNodes reports this node and counts the nodes it knows. The
 // master and slave series for both link states are always there, so that an
 // alert on disconnected replicas sees 0 rather than nothing.
-func emitClusterNodes(me clusternodes.Node, nodes []clusternodes.Node, e *emitter) {
-	e.emit(clusterNodeSlots, float64(me.Slots))
-	e.emit(clusterNodeInfo, 1, me.ID, roleLabel(me.Role), me.MasterID)
+func emitClusterNodes(me clusternodes.Node, nodes []clusternodes.Node, e *exposition.Emitter) {
+	e.Emit(clusterNodeSlots, float64(me.Slots))
+	e.Emit(clusterNodeInfo, 1, me.ID, roleLabel(me.Role), me.MasterID)
 
 	type key struct{ role, link string }
 	counts := map[key]int{}
@@ -125,9 +126,9 @@ func emitClusterNodes(me clusternodes.Node, nodes []clusternodes.Node, e *emitte
 		}
 	}
 	for _, k := range order {
-		e.emit(clusterNodes, float64(counts[k]), k.role, k.link)
+		e.Emit(clusterNodes, float64(counts[k]), k.role, k.link)
 	}
-	e.emit(clusterNodeFailed, float64(failed))
+	e.Emit(clusterNodeFailed, float64(failed))
 }
 
 func roleLabel(role string) string {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/redis-probe/redis_probe_exporter/internal/exposition"
 	"github.com/redis-probe/redis_probe_exporter/internal/redistest"
 )
 
@@ -33,7 +34,7 @@ func clusterSeries(got map[string]sample) []string {
 	var out []string
 	for k := range got {
 		name, _, _ := strings.Cut(k, "{")
-		if slices.ContainsFunc(collectors[i].families, func(f *family) bool { return f.name == name }) {
+		if slices.ContainsFunc(collectors[i].families, func(f *exposition.Family) bool { return f.Name() == name }) {
 			out = append(out, k)
 		}
 	}
@@ -276,7 +277,7 @@ func TestClusterCollectorRecordedSuspectedFailure(t *testing.T) {
 		cmd.SetVal(text)
 		r.cmds[commandKey([]any{"CLUSTER", args})] = cmd
 	}
-	e := newEmitter(planFor(mustModule(t, clusterModule)))
+	e := exposition.NewEmitter(planFor(mustModule(t, clusterModule)).keep)
 	i := slices.IndexFunc(collectors, func(c *collector) bool { return c.name == "cluster" })
 	if err := collectors[i].collect(r, e); err != nil {
 		t.Fatal(err)

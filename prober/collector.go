@@ -6,10 +6,10 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/redis-probe/redis_probe_exporter/internal/exposition"
 	"github.com/redis-probe/redis_probe_exporter/internal/info"
 	"github.com/redis-probe/redis_probe_exporter/modules"
 )
@@ -25,8 +25,8 @@ type collector struct {
 	commands  [][]any // fixed commands; identical ones are sent once per probe
 	// moduleCommands adds commands that depend on the module, if set.
 	moduleCommands func(m *modules.Module) [][]any
-	families       []*family
-	collect        func(r *replies, e *emitter) error
+	families       []*exposition.Family
+	collect        func(r *replies, e *exposition.Emitter) error
 }
 
 var collectors []*collector
@@ -34,7 +34,6 @@ var collectors []*collector
 func register(c *collector) {
 	collectors = append(collectors, c)
 	sort.Slice(collectors, func(i, j int) bool { return collectors[i].name < collectors[j].name })
-	modules.RegisterCollector(c.name, c.defaultOn)
 }
 
 // replies holds the answers to one probe's pipelined commands.
@@ -112,13 +111,13 @@ func (r *replies) infoFields() ([]info.Field, error) {
 var infoAll = []any{"INFO", "ALL"}
 
 // plan is what a module's probe does: the collectors whose families its
-// filter keeps, their commands, and the kept families. It is worked out once
-// per module and config.
+// filter keeps, their commands, and the kept families. It is compiled once
+// per module when its config loads (Catalogue).
 type plan struct {
 	steps    []step
 	commands [][]any  // every step's commands, each once
 	keys     []string // commandKey of each of commands
-	keep     []bool   // by family id
+	keep     *exposition.Selection
 	keyRules []*keyRule
 	scripts  []*scriptRule
 }
@@ -129,15 +128,36 @@ type step struct {
 	keys []string
 }
 
-var plans sync.Map // *modules.Module -> *plan
-
-func planFor(m *modules.Module) *plan {
-	if p, ok := plans.Load(m); ok {
-		return p.(*plan)
+// Catalogue is what a config is checked against and compiled with: the
+// collectors with their defaults, the names of the declared families (which
+// no key or script rule may take), and each module's plan, made at load
+// and kept with the module in its config snapshot.
+func Catalogue() modules.Catalogue {
+	on := make(map[string]bool, len(collectors))
+	for _, c := range collectors {
+		on[c.name] = c.defaultOn
 	}
-	p := &plan{keep: make([]bool, len(families))}
+	return modules.Catalogue{
+		Collectors: on,
+		Reserved:   declared.Reserved,
+		Compile:    func(m *modules.Module) any { return compile(m) },
+	}
+}
+
+// planFor is the plan compiled when m's config loaded; one loaded without
+// Catalogue's Compile gets a plan made for this probe alone.
+func planFor(m *modules.Module) *plan {
+	if p, ok := m.Plan().(*plan); ok {
+		return p
+	}
+	return compile(m)
+}
+
+// compile works out m's plan.
+func compile(m *modules.Module) *plan {
+	p := &plan{keep: declared.Select()}
 	for _, f := range probeFamilies {
-		p.keep[f.id] = true // never filtered
+		p.keep.Keep(f, true) // never filtered
 	}
 	sent := map[string]bool{}
 	for _, c := range collectors {
@@ -146,8 +166,9 @@ func planFor(m *modules.Module) *plan {
 		}
 		used := false
 		for _, f := range c.families {
-			if m.Metrics.Keeps(f.name) {
-				p.keep[f.id], used = true, true
+			if m.Metrics.Keeps(f.Name()) {
+				p.keep.Keep(f, true)
+				used = true
 			}
 		}
 		if !used {
@@ -168,7 +189,7 @@ func planFor(m *modules.Module) *plan {
 		}
 		p.steps = append(p.steps, st)
 	}
-	p.keep[collectorSuccess.id] = m.Metrics.Keeps(collectorSuccess.name)
+	p.keep.Keep(collectorSuccess, m.Metrics.Keeps(collectorSuccess.Name()))
 	for i := range m.Keys {
 		p.keyRules = append(p.keyRules, newKeyRule(&m.Keys[i]))
 	}
@@ -176,21 +197,17 @@ func planFor(m *modules.Module) *plan {
 		p.scripts = append(p.scripts, newScriptRule(&m.Scripts[i]))
 	}
 	for _, f := range ruleFamilies {
-		p.keep[f.id] = len(p.keyRules)+len(p.scripts) > 0 // the rules' own status
+		p.keep.Keep(f, len(p.keyRules)+len(p.scripts) > 0) // the rules' own status
 	}
-	actual, _ := plans.LoadOrStore(m, p)
-	return actual.(*plan)
+	return p
 }
-
-// ForgetPlans drops the plans of a replaced config.
-func ForgetPlans() { plans.Clear() }
 
 // Probe-level families: never removed by a module's filter.
 var (
 	probeSuccess  = gauge("probe_success", "Whether the probe succeeded: 1 when Redis answered PING after connecting and authenticating.")
 	probeDuration = gauge("probe_duration_seconds", "How long the probe took, in seconds.")
 	redisUp       = gauge("redis_up", "Whether Redis answered PING after connecting and authenticating.")
-	probeFamilies = []*family{probeSuccess, probeDuration, redisUp}
+	probeFamilies = []*exposition.Family{probeSuccess, probeDuration, redisUp}
 
 	collectorSuccess = gauge("probe_collector_success", "Whether the collector's Redis commands succeeded and their replies parsed.", "collector")
 )

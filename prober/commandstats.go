@@ -1,5 +1,9 @@
 package prober
 
+import (
+	"github.com/redis-probe/redis_probe_exporter/internal/exposition"
+)
+
 // The commandstats collector reports calls and time per command from INFO's
 // commandstats section ("cmdstat_get:calls=1,usec=4,…"; subcommands as
 // "client|list").
@@ -15,8 +19,8 @@ func init() {
 		name:      "commandstats",
 		defaultOn: true,
 		commands:  [][]any{infoAll},
-		families:  []*family{commandCalls, commandDuration, commandRejected, commandFailed},
-		collect: func(r *replies, e *emitter) error {
+		families:  []*exposition.Family{commandCalls, commandDuration, commandRejected, commandFailed},
+		collect: func(r *replies, e *exposition.Emitter) error {
 			fields, err := r.infoFields()
 			if err != nil {
 				return err
@@ -24,13 +28,13 @@ func init() {
 			eachStat(fields, "commandstats", "cmdstat_", func(cmd, k string, n float64) {
 				switch k {
 				case "calls":
-					e.emit(commandCalls, n, cmd)
+					e.Emit(commandCalls, n, cmd)
 				case "usec":
-					e.emit(commandDuration, n/1e6, cmd)
+					e.Emit(commandDuration, n/1e6, cmd)
 				case "rejected_calls":
-					e.emit(commandRejected, n, cmd)
+					e.Emit(commandRejected, n, cmd)
 				case "failed_calls":
-					e.emit(commandFailed, n, cmd)
+					e.Emit(commandFailed, n, cmd)
 				}
 			})
 			return nil

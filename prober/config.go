@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/redis-probe/redis_probe_exporter/internal/exposition"
 	"github.com/redis-probe/redis_probe_exporter/modules"
 )
 
@@ -15,7 +16,7 @@ import (
 // (requirepass, masterauth, TLS passphrases) are never exported, even when a
 // glob would match them.
 var (
-	configMaxmemory     = gauge("redis_config_maxmemory_bytes", "The maxmemory setting, in bytes; 0 means no limit.").was("redis_config_maxmemory")
+	configMaxmemory     = gauge("redis_config_maxmemory_bytes", "The maxmemory setting, in bytes; 0 means no limit.").Was("redis_config_maxmemory")
 	configMaxclients    = gauge("redis_config_maxclients", "The maxclients setting: the most client connections Redis accepts.")
 	configIOThreads     = gauge("redis_config_io_threads", "The io-threads setting: threads for network I/O, the main thread included.")
 	configBacklog       = gauge("redis_config_repl_backlog_size_bytes", "The repl-backlog-size setting, in bytes.")
@@ -27,7 +28,7 @@ var (
 
 // configFixed are the parameters read for every module running the
 // collector, with the family each numeric one feeds.
-var configFixed = map[string]*family{
+var configFixed = map[string]*exposition.Family{
 	"maxmemory":                  configMaxmemory,
 	"maxclients":                 configMaxclients,
 	"io-threads":                 configIOThreads,
@@ -53,8 +54,8 @@ func init() {
 			}
 			return cmds
 		},
-		families: []*family{configMaxmemory, configMaxclients, configIOThreads, configBacklog, configOutputLimit, configOutputOvercom, configInfo, configValue},
-		collect: func(r *replies, e *emitter) error {
+		families: []*exposition.Family{configMaxmemory, configMaxclients, configIOThreads, configBacklog, configOutputLimit, configOutputOvercom, configInfo, configValue},
+		collect: func(r *replies, e *exposition.Emitter) error {
 			seen := map[string]bool{}
 			for _, p := range append(configFixedNames, r.module.ConfigParameters...) {
 				kv, err := r.reply("CONFIG", "GET", p).Slice()
@@ -78,7 +79,7 @@ func init() {
 	})
 }
 
-func emitConfig(e *emitter, name, value string) error {
+func emitConfig(e *exposition.Emitter, name, value string) error {
 	f, fixed := configFixed[name]
 	switch {
 	case name == "client-output-buffer-limit":
@@ -94,21 +95,21 @@ func emitConfig(e *emitter, name, value string) error {
 			if err1 != nil || err2 != nil || err3 != nil {
 				return fmt.Errorf("CONFIG GET client-output-buffer-limit: unexpected %q", value)
 			}
-			e.emit(configOutputLimit, hard, fs[i], "hard")
-			e.emit(configOutputLimit, soft, fs[i], "soft")
-			e.emit(configOutputOvercom, secs, fs[i])
+			e.Emit(configOutputLimit, hard, fs[i], "hard")
+			e.Emit(configOutputLimit, soft, fs[i], "soft")
+			e.Emit(configOutputOvercom, secs, fs[i])
 		}
 	case fixed && f != nil:
 		v, err := strconv.ParseFloat(value, 64)
 		if err != nil {
 			return fmt.Errorf("CONFIG GET %s: %q is not a number", name, value)
 		}
-		e.emit(f, v)
+		e.Emit(f, v)
 	default:
 		if v, err := strconv.ParseFloat(value, 64); err == nil {
-			e.emit(configValue, v, name)
+			e.Emit(configValue, v, name)
 		} else {
-			e.emit(configInfo, 1, name, value)
+			e.Emit(configInfo, 1, name, value)
 		}
 	}
 	return nil

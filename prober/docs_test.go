@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/redis-probe/redis_probe_exporter/internal/exposition"
 )
 
 var update = flag.Bool("update", false, "rewrite docs/metrics.md from the collectors")
@@ -58,7 +60,7 @@ func writeMetricsDoc() []byte {
 		}
 		fmt.Fprintf(&b, "\n## %s\n\n%s; commands: %s.\n\n| metric | type | unit | labels | help |\n|---|---|---|---|---|\n", c.name, on, strings.Join(cmds, ", "))
 		fs := slices.Clone(c.families)
-		slices.SortFunc(fs, func(a, b *family) int { return strings.Compare(a.name, b.name) })
+		slices.SortFunc(fs, func(a, b *exposition.Family) int { return strings.Compare(a.Name(), b.Name()) })
 		for _, f := range fs {
 			docRow(&b, f)
 		}
@@ -68,28 +70,28 @@ func writeMetricsDoc() []byte {
 		docRow(&b, f)
 	}
 	b.WriteString("\n## Names that differ from redis_exporter's\n\nThe same numbers under names that follow Prometheus conventions.\n\n| redis_exporter | here | why |\n|---|---|---|\n")
-	var renamed []*family
-	for _, f := range families {
-		if f.formerly != "" {
+	var renamed []*exposition.Family
+	for _, f := range declared.Families() {
+		if f.Formerly() != "" {
 			renamed = append(renamed, f)
 		}
 	}
-	slices.SortFunc(renamed, func(a, b *family) int { return strings.Compare(a.formerly, b.formerly) })
+	slices.SortFunc(renamed, func(a, b *exposition.Family) int { return strings.Compare(a.Formerly(), b.Formerly()) })
 	for _, f := range renamed {
-		fmt.Fprintf(&b, "| `%s` | `%s` | %s |\n", f.formerly, f.name, renameReason(f.formerly, f.name))
+		fmt.Fprintf(&b, "| `%s` | `%s` | %s |\n", f.Formerly(), f.Name(), renameReason(f.Formerly(), f.Name()))
 	}
 	return b.Bytes()
 }
 
-func docRow(b *bytes.Buffer, f *family) {
-	typ := strings.ToLower(dto.MetricType_name[int32(f.typ)])
+func docRow(b *bytes.Buffer, f *exposition.Family) {
+	typ := strings.ToLower(dto.MetricType_name[int32(f.Type())])
 	unit := ""
 	for _, u := range []string{"seconds", "bytes", "ratio", "percentage"} {
-		if strings.HasSuffix(strings.TrimSuffix(f.name, "_total"), "_"+u) {
+		if strings.HasSuffix(strings.TrimSuffix(f.Name(), "_total"), "_"+u) {
 			unit = u
 		}
 	}
-	fmt.Fprintf(b, "| `%s` | %s | %s | %s | %s |\n", f.name, typ, unit, strings.Join(f.labels, ", "), strings.ReplaceAll(f.help, "|", "\\|"))
+	fmt.Fprintf(b, "| `%s` | %s | %s | %s | %s |\n", f.Name(), typ, unit, strings.Join(f.Labels(), ", "), strings.ReplaceAll(f.Help(), "|", "\\|"))
 }
 
 func renameReason(old, name string) string {

@@ -1,5 +1,9 @@
 package prober
 
+import (
+	"github.com/redis-probe/redis_probe_exporter/internal/exposition"
+)
+
 // The errorstats collector reports error replies per error prefix from
 // INFO's errorstats section ("errorstat_WRONGTYPE:count=3").
 var errorReplies = counter("redis_errors_total", "Error replies sent, by error prefix (ERR, WRONGTYPE, NOAUTH, …).", "err")
@@ -9,15 +13,15 @@ func init() {
 		name:      "errorstats",
 		defaultOn: true,
 		commands:  [][]any{infoAll},
-		families:  []*family{errorReplies},
-		collect: func(r *replies, e *emitter) error {
+		families:  []*exposition.Family{errorReplies},
+		collect: func(r *replies, e *exposition.Emitter) error {
 			fields, err := r.infoFields()
 			if err != nil {
 				return err
 			}
 			eachStat(fields, "errorstats", "errorstat_", func(prefix, k string, n float64) {
 				if k == "count" {
-					e.emit(errorReplies, n, prefix)
+					e.Emit(errorReplies, n, prefix)
 				}
 			})
 			return nil

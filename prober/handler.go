@@ -3,6 +3,7 @@ package prober
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -16,8 +17,8 @@ import (
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
-	"golang.org/x/sync/singleflight"
 	"go.yaml.in/yaml/v3"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/redis-probe/redis_probe_exporter/internal/conn"
 	"github.com/redis-probe/redis_probe_exporter/internal/history"
@@ -171,12 +172,34 @@ func (h *Handler) resolve(w http.ResponseWriter, r *http.Request) (request, bool
 // connections guarded by the module's limits.
 func (h *Handler) client(req request) (*redis.Client, func()) {
 	l := req.module.Limits
-	return h.pool.Get(req.target, req.authName, req.auth, conn.Limits{
+	return h.pool.Get(req.target, req.authName, connAuth(req.auth, req.target), conn.Limits{
 		MaxBulkBytes:       int64(l.MaxBulkBytes),
 		MaxAggregateLength: l.MaxAggregateLength,
 		MaxLineBytes:       int64(l.MaxLineBytes),
 		MaxReplyBytes:      int64(l.MaxReplyBytes),
 	}, req.module.Retries.Attempts)
+}
+
+// connAuth is what the pool needs of auth a (nil for none) to reach t: its
+// credentials, asked at each new connection, its TLS configuration when
+// the connection is TLS (a rediss:// target, or tls.enabled), and the
+// *modules.Auth itself as the key a reload replaces.
+func connAuth(a *modules.Auth, t target.Target) conn.Auth {
+	if a == nil {
+		return conn.Auth{}
+	}
+	ca := conn.Auth{Key: a, Credentials: a.Credentials}
+	if t.TLS || a.TLS != nil && a.TLS.Enabled {
+		host := ""
+		if t.Network == "tcp" {
+			host = t.Host
+		}
+		ca.TLS = a.TLSConfigFor(host)
+		if ca.TLS == nil {
+			ca.TLS = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: host}
+		}
+	}
+	return ca
 }
 
 // answer is a finished probe, as every request that shared it gets it.

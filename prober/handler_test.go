@@ -26,7 +26,7 @@ func newTestHandler(t testing.TB, config string) *Handler {
 	if err := os.WriteFile(file, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	holder, err := modules.NewHolder(file, false)
+	holder, err := modules.NewHolder(file, false, Catalogue())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func probeExposition(t testing.TB, config, addr string) string {
 
 // The shipped config loads with the collectors this package declares.
 func TestShippedConfigLoads(t *testing.T) {
-	c, err := modules.Load("../redis_probe.yml")
+	c, err := Catalogue().Load("../redis_probe.yml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -120,7 +120,7 @@ func expect(t *testing.T, got map[string]sample, want map[string]float64) {
 
 func mustModule(t testing.TB, yamlText string) *modules.Module {
 	t.Helper()
-	c, err := modules.Parse([]byte("modules:\n  m:\n"+yamlText), "test.yml")
+	c, err := Catalogue().Parse([]byte("modules:\n  m:\n"+yamlText), "test.yml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +162,7 @@ func probeRules(t testing.TB, addr string, m *modules.Module, auth *modules.Auth
 	}
 	pool := conn.NewPool(4, time.Minute, time.Hour)
 	defer pool.Close()
-	client, release := pool.Get(tg, "test", auth, conn.Limits{}, 1)
+	client, release := pool.Get(tg, "test", connAuth(auth, tg), conn.Limits{}, 1)
 	defer release()
 	return probeClient(t, client, m)
 }

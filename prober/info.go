@@ -2,6 +2,8 @@ package prober
 
 import (
 	"strconv"
+
+	"github.com/redis-probe/redis_probe_exporter/internal/exposition"
 )
 
 // The info collector maps the server, clients, memory, persistence, stats and
@@ -166,7 +168,7 @@ func init() {
 		defaultOn: true,
 		commands:  [][]any{infoAll},
 		families:  append(infoFields.families(), instanceInfo, startTime),
-		collect: func(r *replies, e *emitter) error {
+		collect: func(r *replies, e *exposition.Emitter) error {
 			fields, err := r.infoFields()
 			if err != nil {
 				return err
@@ -179,12 +181,12 @@ func init() {
 					v[f.Key] = f.Value
 				}
 			}
-			e.emit(instanceInfo, 1, v["role"], v["redis_version"], v["redis_build_id"], v["redis_mode"],
+			e.Emit(instanceInfo, 1, v["role"], v["redis_version"], v["redis_build_id"], v["redis_mode"],
 				v["os"], v["maxmemory_policy"], v["run_id"], v["tcp_port"])
 			now, err1 := strconv.ParseFloat(v["server_time_usec"], 64)
 			up, err2 := strconv.ParseFloat(v["uptime_in_seconds"], 64)
 			if err1 == nil && err2 == nil {
-				e.emit(startTime, float64(int64(now/1e6-up)))
+				e.Emit(startTime, float64(int64(now/1e6-up)))
 			}
 			return nil
 		},

@@ -7,6 +7,7 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/redis-probe/redis_probe_exporter/internal/exposition"
 	"github.com/redis-probe/redis_probe_exporter/internal/info"
 )
 
@@ -19,7 +20,7 @@ func collectRecorded(t *testing.T, file string) map[string]sample {
 		t.Fatal(err)
 	}
 	r := &replies{info: info.Parse(string(text)), parsed: true}
-	e := newEmitter(planFor(mustModule(t, "    timeout: 1s\n")))
+	e := exposition.NewEmitter(planFor(mustModule(t, "    timeout: 1s\n")).keep)
 	for _, c := range collectors {
 		if c.moduleCommands != nil || len(c.commands) != 1 || commandKey(c.commands[0]) != commandKey(infoAll) {
 			continue // needs more than INFO ALL
@@ -95,16 +96,16 @@ func TestFamilies(t *testing.T) {
 	seen := map[string]string{}
 	for _, c := range collectors {
 		for _, f := range c.families {
-			if prev, dup := seen[f.name]; dup {
-				t.Errorf("%s declared by %s and %s", f.name, prev, c.name)
+			if prev, dup := seen[f.Name()]; dup {
+				t.Errorf("%s declared by %s and %s", f.Name(), prev, c.name)
 			}
-			seen[f.name] = c.name
-			isTotal := len(f.name) > 6 && f.name[len(f.name)-6:] == "_total"
-			if isTotal != (f.typ == dto.MetricType_COUNTER) {
-				t.Errorf("%s: counter %v but _total %v", f.name, f.typ == dto.MetricType_COUNTER, isTotal)
+			seen[f.Name()] = c.name
+			isTotal := len(f.Name()) > 6 && f.Name()[len(f.Name())-6:] == "_total"
+			if isTotal != (f.Type() == dto.MetricType_COUNTER) {
+				t.Errorf("%s: counter %v but _total %v", f.Name(), f.Type() == dto.MetricType_COUNTER, isTotal)
 			}
-			if len(f.help) < 15 {
-				t.Errorf("%s: help %q says too little", f.name, f.help)
+			if len(f.Help()) < 15 {
+				t.Errorf("%s: help %q says too little", f.Name(), f.Help())
 			}
 		}
 	}

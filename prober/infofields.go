@@ -4,13 +4,14 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/redis-probe/redis_probe_exporter/internal/exposition"
 	"github.com/redis-probe/redis_probe_exporter/internal/info"
 )
 
 // infoMetric maps one INFO field to a metric family.
 type infoMetric struct {
 	key   string // the INFO field
-	f     *family
+	f     *exposition.Family
 	scale float64 // multiplies the value into base units: 1e-3 for ms, 1e-6 for µs
 	ok    bool    // the field is a status word: "ok" is 1, anything else 0
 }
@@ -26,8 +27,8 @@ func newInfoTable(ms ...infoMetric) infoTable {
 	return t
 }
 
-func (t infoTable) families() []*family {
-	fs := make([]*family, 0, len(t))
+func (t infoTable) families() []*exposition.Family {
+	fs := make([]*exposition.Family, 0, len(t))
 	for _, m := range t {
 		fs = append(fs, m.f)
 	}
@@ -36,14 +37,14 @@ func (t infoTable) families() []*family {
 
 // emit sends each INFO field the table names. A field INFO lacks (an older
 // or newer Redis) gives no series; one that does not parse is skipped.
-func (t infoTable) emit(fields []info.Field, e *emitter) {
+func (t infoTable) emit(fields []info.Field, e *exposition.Emitter) {
 	for _, fl := range fields {
 		m, ok := t[fl.Key]
 		if !ok {
 			continue
 		}
 		if m.ok {
-			e.emit(m.f, boolValue(fl.Value == "ok"))
+			e.Emit(m.f, boolValue(fl.Value == "ok"))
 			continue
 		}
 		v, err := strconv.ParseFloat(strings.TrimSuffix(fl.Value, "%"), 64)
@@ -53,7 +54,7 @@ func (t infoTable) emit(fields []info.Field, e *emitter) {
 		if m.scale != 0 {
 			v *= m.scale
 		}
-		e.emit(m.f, v)
+		e.Emit(m.f, v)
 	}
 }
 
@@ -87,7 +88,7 @@ func infoCounter(key, name, help string) infoMetric {
 func infoScaled(m infoMetric, scale float64) infoMetric { m.scale = scale; return m }
 
 // was records redis_exporter's name for the metric, for docs/metrics.md.
-func (m infoMetric) was(name string) infoMetric { m.f.was(name); return m }
+func (m infoMetric) was(name string) infoMetric { m.f.Was(name); return m }
 
 func infoStatus(key, name, help string) infoMetric {
 	return infoMetric{key: key, f: gauge(name, help), ok: true}

@@ -15,6 +15,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/redis-probe/redis_probe_exporter/internal/exposition"
 	"github.com/redis-probe/redis_probe_exporter/modules"
 )
 
@@ -27,16 +28,16 @@ var (
 	ruleSuccess   = gauge("redis_key_rule_success", "Whether the key or script rule ran without error (1) or not (0); a failed rule leaves the rest of the probe standing.", "rule")
 	ruleKeys      = gauge("redis_key_rule_keys", "Keys the rule matched and measured in this probe.", "rule")
 	ruleTruncated = gauge("redis_key_rule_truncated", "Whether max_keys or the probe deadline cut the rule short (1) or not (0).", "rule")
-	ruleFamilies  = []*family{ruleSuccess, ruleKeys, ruleTruncated}
+	ruleFamilies  = []*exposition.Family{ruleSuccess, ruleKeys, ruleTruncated}
 )
 
 // keyRule is a module's key rule with its families made.
 type keyRule struct {
 	*modules.KeyRule
-	f          *family
+	f          *exposition.Family
 	static     []string // values of the static labels, by sorted name
 	groupNames []string // named groups of key_labels, in order
-	stream     [3]*family
+	stream     [3]*exposition.Family
 }
 
 func newKeyRule(k *modules.KeyRule) *keyRule {
@@ -61,15 +62,16 @@ func newKeyRule(k *modules.KeyRule) *keyRule {
 	if help == "" {
 		help = fmt.Sprintf("Key rule: the %s of keys matching %s.", k.Measure, keySource(k))
 	}
-	r.f = ruleFamily(k.Metric, help, ruleType(k.Type), labels...)
 	if k.Measure == "stream" {
-		r.f.help = help + " (stream length)"
+		r.f = exposition.New(k.Metric, help+" (stream length)", ruleType(k.Type), labels...)
 		groupLabels := append(slices.Clone(static), "key", "group")
-		r.stream = [3]*family{
-			ruleFamily(k.Metric+modules.StreamSuffix[0], "Entries of the stream not yet delivered to the consumer group.", dto.MetricType_GAUGE, groupLabels...),
-			ruleFamily(k.Metric+modules.StreamSuffix[1], "Entries delivered to the consumer group but not yet acknowledged.", dto.MetricType_GAUGE, groupLabels...),
-			ruleFamily(k.Metric+modules.StreamSuffix[2], "Consumers in the consumer group.", dto.MetricType_GAUGE, groupLabels...),
+		r.stream = [3]*exposition.Family{
+			exposition.New(k.Metric+modules.StreamSuffix[0], "Entries of the stream not yet delivered to the consumer group.", dto.MetricType_GAUGE, groupLabels...),
+			exposition.New(k.Metric+modules.StreamSuffix[1], "Entries delivered to the consumer group but not yet acknowledged.", dto.MetricType_GAUGE, groupLabels...),
+			exposition.New(k.Metric+modules.StreamSuffix[2], "Consumers in the consumer group.", dto.MetricType_GAUGE, groupLabels...),
 		}
+	} else {
+		r.f = exposition.New(k.Metric, help, ruleType(k.Type), labels...)
 	}
 	return r
 }
@@ -162,7 +164,7 @@ type tally struct {
 }
 
 type extraPoint struct {
-	f      *family
+	f      *exposition.Family
 	v      float64
 	labels []string
 }
@@ -193,20 +195,20 @@ func (t *tally) add(labels []string, v float64) {
 	a.n++
 }
 
-func (t *tally) emit(e *emitter) {
+func (t *tally) emit(e *exposition.Emitter) {
 	if len(t.order) == 0 && (t.r.Aggregate == "count" || t.r.Aggregate == "sum") && len(t.r.groupNames) == 0 {
-		e.emit(t.r.f, 0, t.r.static...) // nothing matched: 0, not a missing series
+		e.Emit(t.r.f, 0, t.r.static...) // nothing matched: 0, not a missing series
 	}
 	for _, k := range t.order {
-		e.emit(t.r.f, t.groups[k].value, t.groups[k].labels...)
+		e.Emit(t.r.f, t.groups[k].value, t.groups[k].labels...)
 	}
 	for _, p := range t.extra {
-		e.emit(p.f, p.v, p.labels...)
+		e.Emit(p.f, p.v, p.labels...)
 	}
 }
 
 // run measures the rule and emits its series and status.
-func (x *rules) run(r *keyRule, e *emitter, logger log.Logger) {
+func (x *rules) run(r *keyRule, e *exposition.Emitter, logger log.Logger) {
 	t := &tally{r: r, labels: map[string][]string{}, groups: map[string]*aggregate{}}
 	matched, truncated := 0, false
 	measure := func(keys []string) error {
@@ -242,9 +244,9 @@ func (x *rules) run(r *keyRule, e *emitter, logger log.Logger) {
 	} else {
 		t.emit(e)
 	}
-	e.emit(ruleSuccess, boolValue(err == nil), r.Metric)
-	e.emit(ruleKeys, float64(matched), r.Metric)
-	e.emit(ruleTruncated, boolValue(truncated), r.Metric)
+	e.Emit(ruleSuccess, boolValue(err == nil), r.Metric)
+	e.Emit(ruleKeys, float64(matched), r.Metric)
+	e.Emit(ruleTruncated, boolValue(truncated), r.Metric)
 }
 
 // Bounds of a SCAN walk against a target that may never end it: a key

@@ -639,7 +639,7 @@ func TestKeyRuleDBRestoresPooledConnection(t *testing.T) {
 	}
 	pool := conn.NewPool(4, time.Minute, time.Hour)
 	defer pool.Close()
-	client, release := pool.Get(tg, "test", nil, conn.Limits{}, 1)
+	client, release := pool.Get(tg, "test", conn.Auth{}, conn.Limits{}, 1)
 	defer release()
 
 	other := mustModule(t, ruleModule("5s", []string{

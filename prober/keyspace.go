@@ -1,5 +1,9 @@
 package prober
 
+import (
+	"github.com/redis-probe/redis_probe_exporter/internal/exposition"
+)
+
 // The keyspace collector reports keys per database from INFO's keyspace
 // section. db0 is always reported, as 0 when empty, so that alerts on it do
 // not go absent.
@@ -14,8 +18,8 @@ func init() {
 		name:      "keyspace",
 		defaultOn: true,
 		commands:  [][]any{infoAll},
-		families:  []*family{dbKeys, dbKeysExpiring, dbAvgTTL},
-		collect: func(r *replies, e *emitter) error {
+		families:  []*exposition.Family{dbKeys, dbKeysExpiring, dbAvgTTL},
+		collect: func(r *replies, e *exposition.Emitter) error {
 			fields, err := r.infoFields()
 			if err != nil {
 				return err
@@ -26,16 +30,16 @@ func init() {
 				sawDB0 = sawDB0 || db == "db0"
 				switch k {
 				case "keys":
-					e.emit(dbKeys, v, db)
+					e.Emit(dbKeys, v, db)
 				case "expires":
-					e.emit(dbKeysExpiring, v, db)
+					e.Emit(dbKeysExpiring, v, db)
 				case "avg_ttl":
-					e.emit(dbAvgTTL, v/1000, db)
+					e.Emit(dbAvgTTL, v/1000, db)
 				}
 			})
 			if !sawDB0 {
-				e.emit(dbKeys, 0, "db0")
-				e.emit(dbKeysExpiring, 0, "db0")
+				e.Emit(dbKeys, 0, "db0")
+				e.Emit(dbKeysExpiring, 0, "db0")
 			}
 			return nil
 		},

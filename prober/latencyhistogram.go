@@ -2,6 +2,8 @@ package prober
 
 import (
 	"fmt"
+
+	"github.com/redis-probe/redis_probe_exporter/internal/exposition"
 )
 
 // The latency_histogram collector turns LATENCY HISTOGRAM (Redis 7) into one
@@ -17,8 +19,8 @@ func init() {
 	register(&collector{
 		name:     "latency_histogram",
 		commands: [][]any{latencyHistogram, infoAll},
-		families: []*family{commandLatencyHistogram},
-		collect: func(r *replies, e *emitter) error {
+		families: []*exposition.Family{commandLatencyHistogram},
+		collect: func(r *replies, e *exposition.Emitter) error {
 			totals, err := r.commandStats()
 			if err != nil {
 				return err
@@ -41,7 +43,7 @@ func init() {
 					counts[j] = uint64(buckets[2*j+1])
 				}
 				_, usec := commandTotals(totals[cmd])
-				e.emitHistogram(commandLatencyHistogram, uint64(calls), usec/1e6, bounds, counts, cmd)
+				e.EmitHistogram(commandLatencyHistogram, uint64(calls), usec/1e6, bounds, counts, cmd)
 			}
 			return nil
 		},

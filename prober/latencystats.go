@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/redis-probe/redis_probe_exporter/internal/exposition"
 	"github.com/redis-probe/redis_probe_exporter/internal/info"
 )
 
@@ -20,8 +21,8 @@ func init() {
 		name:      "latencystats",
 		defaultOn: true,
 		commands:  [][]any{infoAll},
-		families:  []*family{commandLatency},
-		collect: func(r *replies, e *emitter) error {
+		families:  []*exposition.Family{commandLatency},
+		collect: func(r *replies, e *exposition.Emitter) error {
 			fields, err := r.infoFields()
 			if err != nil {
 				return err
@@ -45,7 +46,7 @@ func init() {
 					}
 				})
 				calls, usec := commandTotals(totals[cmd])
-				e.emitSummary(commandLatency, calls, usec/1e6, qs, vs, cmd)
+				e.EmitSummary(commandLatency, calls, usec/1e6, qs, vs, cmd)
 			}
 			return nil
 		},

@@ -3,6 +3,8 @@ package prober
 import (
 	"fmt"
 	"strconv"
+
+	"github.com/redis-probe/redis_probe_exporter/internal/exposition"
 )
 
 // The modules collector lists the loaded Redis modules (MODULE LIST).
@@ -15,8 +17,8 @@ func init() {
 		name:      "modules",
 		defaultOn: true,
 		commands:  [][]any{moduleList},
-		families:  []*family{moduleInfo},
-		collect: func(r *replies, e *emitter) error {
+		families:  []*exposition.Family{moduleInfo},
+		collect: func(r *replies, e *exposition.Emitter) error {
 			mods, err := r.reply(moduleList...).Slice()
 			if err != nil {
 				return err
@@ -38,7 +40,7 @@ func init() {
 						}
 					}
 				}
-				e.emit(moduleInfo, 1, name, ver)
+				e.Emit(moduleInfo, 1, name, ver)
 			}
 			return nil
 		},

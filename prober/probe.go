@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redis-probe/redis_probe_exporter/internal/conn"
+	"github.com/redis-probe/redis_probe_exporter/internal/exposition"
 	"github.com/redis-probe/redis_probe_exporter/modules"
 )
 
@@ -32,7 +33,7 @@ type Result struct {
 func Probe(ctx context.Context, client *redis.Client, m *modules.Module, logger log.Logger) Result {
 	start := time.Now()
 	p := planFor(m)
-	e := newEmitter(p)
+	e := exposition.NewEmitter(p.keep)
 
 	ping, cmds, retries, execErr := roundTrip(ctx, client, p, m.Retries, logger)
 	r := &replies{ctx: ctx, client: client, module: m, cmds: cmds}
@@ -51,7 +52,7 @@ func Probe(ctx context.Context, client *redis.Client, m *modules.Module, logger 
 			if err != nil {
 				logger.Log("msg", "Collector failed", "collector", st.c.name, "err", err)
 			}
-			e.emit(collectorSuccess, boolValue(err == nil), st.c.name)
+			e.Emit(collectorSuccess, boolValue(err == nil), st.c.name)
 		}
 		if len(p.keyRules)+len(p.scripts) > 0 {
 			x := &rules{ctx: ctx, client: client, db: client.Options().DB, deadline: softDeadline(ctx)}
@@ -76,13 +77,13 @@ func Probe(ctx context.Context, client *redis.Client, m *modules.Module, logger 
 	}
 	ok := up && broken == nil
 
-	if n, example := e.duplicates(); n > 0 {
+	if n, example := e.Duplicates(); n > 0 {
 		logger.Log("msg", "Dropped series that repeat an earlier one's name and labels", "count", n, "first", example)
 	}
 	d := time.Since(start).Seconds()
-	e.emit(redisUp, boolValue(up))
-	e.emit(probeSuccess, boolValue(ok))
-	e.emit(probeDuration, d)
+	e.Emit(redisUp, boolValue(up))
+	e.Emit(probeSuccess, boolValue(ok))
+	e.Emit(probeDuration, d)
 	if ok {
 		logger.Log("msg", "Probe succeeded", "duration_seconds", d)
 	} else {

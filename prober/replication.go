@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/redis-probe/redis_probe_exporter/internal/exposition"
 	"github.com/redis-probe/redis_probe_exporter/internal/info"
 )
 
@@ -41,18 +42,18 @@ func init() {
 		defaultOn: true,
 		commands:  [][]any{infoAll},
 		families:  append(replicationFields.families(), masterLinkUp, slaveInfo, slaveOffset, slaveLag),
-		collect: func(r *replies, e *emitter) error {
+		collect: func(r *replies, e *exposition.Emitter) error {
 			fields, err := r.infoFields()
 			if err != nil {
 				return err
 			}
 			replicationFields.emit(fields, e)
 			if v, ok := info.Get(fields, "master_link_status"); ok {
-				e.emit(masterLinkUp, boolValue(v == "up"))
+				e.Emit(masterLinkUp, boolValue(v == "up"))
 				host, _ := info.Get(fields, "master_host")
 				port, _ := info.Get(fields, "master_port")
 				ro, _ := info.Get(fields, "slave_read_only")
-				e.emit(slaveInfo, 1, host, port, ro)
+				e.Emit(slaveInfo, 1, host, port, ro)
 			}
 			for _, f := range fields {
 				if f.Section == "replication" && isReplicaLine(f.Key) {
@@ -72,7 +73,7 @@ func isReplicaLine(key string) bool {
 }
 
 // emitReplica reads "ip=10.0.0.2,port=6379,state=online,offset=201,lag=1".
-func emitReplica(value string, e *emitter) {
+func emitReplica(value string, e *exposition.Emitter) {
 	var ip, port, state, offset, lag string
 	info.Pairs(value, func(k, v string) {
 		switch k {
@@ -89,9 +90,9 @@ func emitReplica(value string, e *emitter) {
 		}
 	})
 	if v, err := strconv.ParseFloat(offset, 64); err == nil {
-		e.emit(slaveOffset, v, ip, port, state)
+		e.Emit(slaveOffset, v, ip, port, state)
 	}
 	if v, err := strconv.ParseFloat(lag, 64); err == nil {
-		e.emit(slaveLag, v, ip, port, state)
+		e.Emit(slaveLag, v, ip, port, state)
 	}
 }

@@ -9,13 +9,14 @@ import (
 
 	"github.com/go-kit/log"
 
+	"github.com/redis-probe/redis_probe_exporter/internal/exposition"
 	"github.com/redis-probe/redis_probe_exporter/modules"
 )
 
 // scriptRule is a module's script rule with its family made.
 type scriptRule struct {
 	*modules.ScriptRule
-	f      *family
+	f      *exposition.Family
 	static []string // values of the static labels, by sorted name
 }
 
@@ -32,14 +33,14 @@ func newScriptRule(s *modules.ScriptRule) *scriptRule {
 	if help == "" {
 		help = "Script rule: what its read-only script returns."
 	}
-	r.f = ruleFamily(s.Metric, help, ruleType(s.Type), labels...)
+	r.f = exposition.New(s.Metric, help, ruleType(s.Type), labels...)
 	return r
 }
 
 // runScript runs the script with EVALSHA_RO, and with EVAL_RO when Redis
 // does not have it cached yet: read-only either way, so a script that tries
 // to write fails instead.
-func (x *rules) runScript(r *scriptRule, e *emitter, logger log.Logger) {
+func (x *rules) runScript(r *scriptRule, e *exposition.Emitter, logger log.Logger) {
 	args := []any{r.SHA1(), len(r.Keys)}
 	for _, k := range r.Keys {
 		args = append(args, k)
@@ -58,11 +59,11 @@ func (x *rules) runScript(r *scriptRule, e *emitter, logger log.Logger) {
 	if err != nil {
 		logger.Log("msg", "Script rule failed", "rule", r.Metric, "err", err)
 	}
-	e.emit(ruleSuccess, boolValue(err == nil), r.Metric)
+	e.Emit(ruleSuccess, boolValue(err == nil), r.Metric)
 }
 
 // emit reads a number, or a flat array of label value and number pairs.
-func (r *scriptRule) emit(v any, err error, e *emitter) error {
+func (r *scriptRule) emit(v any, err error, e *exposition.Emitter) error {
 	if err != nil {
 		return err
 	}
@@ -85,7 +86,7 @@ func (r *scriptRule) emit(v any, err error, e *emitter) error {
 			values[i] = n
 		}
 		for i, n := range values {
-			e.emit(r.f, n, append(slices.Clone(r.static), fmt.Sprint(list[2*i]))...)
+			e.Emit(r.f, n, append(slices.Clone(r.static), fmt.Sprint(list[2*i]))...)
 		}
 		return nil
 	}
@@ -96,7 +97,7 @@ func (r *scriptRule) emit(v any, err error, e *emitter) error {
 	if err != nil {
 		return err
 	}
-	e.emit(r.f, n, r.static...)
+	e.Emit(r.f, n, r.static...)
 	return nil
 }
 

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/redis-probe/redis_probe_exporter/internal/exposition"
 )
 
 // The sentinel collector reports a Redis Sentinel: its own state from the
@@ -34,8 +36,8 @@ var (
 	sentinelMasterOKSlaves   = gauge("redis_sentinel_master_ok_slaves", "Replicas of the master this Sentinel sees up: flags holding none of s_down, o_down and disconnected.", "master_name", "master_address")
 	sentinelMasterSentinels  = gauge("redis_sentinel_master_sentinels", "Sentinels monitoring the master, this one included (num-other-sentinels + 1).", "master_name", "master_address")
 	sentinelMasterOKSents    = gauge("redis_sentinel_master_ok_sentinels", "Sentinels monitoring the master that this Sentinel sees up, itself included: other Sentinels whose flags hold none of s_down, o_down and disconnected, plus 1.", "master_name", "master_address")
-	sentinelMasterQuorum     = gauge("redis_sentinel_master_quorum", "The master's quorum setting: Sentinels that must agree it is down before a failover.", "master_name", "master_address").was("redis_sentinel_master_setting_ckquorum")
-	sentinelMasterCKQuorum   = gauge("redis_sentinel_master_ckquorum", "Whether SENTINEL CKQUORUM finds enough reachable Sentinels for the quorum and for a failover's majority (1) or not (0).", "master_name", "master_address").was("redis_sentinel_master_ckquorum_status")
+	sentinelMasterQuorum     = gauge("redis_sentinel_master_quorum", "The master's quorum setting: Sentinels that must agree it is down before a failover.", "master_name", "master_address").Was("redis_sentinel_master_setting_ckquorum")
+	sentinelMasterCKQuorum   = gauge("redis_sentinel_master_ckquorum", "Whether SENTINEL CKQUORUM finds enough reachable Sentinels for the quorum and for a failover's majority (1) or not (0).", "master_name", "master_address").Was("redis_sentinel_master_ckquorum_status")
 )
 
 var sentinelMasters = []any{"SENTINEL", "MASTERS"}
@@ -61,7 +63,7 @@ type sentinelMaster struct {
 	ckquorum               bool
 }
 
-func collectSentinel(r *replies, e *emitter) error {
+func collectSentinel(r *replies, e *exposition.Emitter) error {
 	fields, err := r.infoFields()
 	if err != nil {
 		return err
@@ -124,14 +126,14 @@ func collectSentinel(r *replies, e *emitter) error {
 	// Everything parsed: emit, so that a failure above emits nothing.
 	sentinelFields.emit(fields, e)
 	for _, m := range masters {
-		e.emit(sentinelMasterStatus, boolValue(strings.Contains(","+m.flags+",", ",master,") && !isDown(m.flags)), m.name, m.address)
-		e.emit(sentinelMasterStatusInfo, 1, m.name, m.address, m.flags)
-		e.emit(sentinelMasterSlaves, m.slaves, m.name, m.address)
-		e.emit(sentinelMasterOKSlaves, m.okSlaves, m.name, m.address)
-		e.emit(sentinelMasterSentinels, m.otherSentinels+1, m.name, m.address)
-		e.emit(sentinelMasterOKSents, m.okSentinels, m.name, m.address)
-		e.emit(sentinelMasterQuorum, m.quorum, m.name, m.address)
-		e.emit(sentinelMasterCKQuorum, boolValue(m.ckquorum), m.name, m.address)
+		e.Emit(sentinelMasterStatus, boolValue(strings.Contains(","+m.flags+",", ",master,") && !isDown(m.flags)), m.name, m.address)
+		e.Emit(sentinelMasterStatusInfo, 1, m.name, m.address, m.flags)
+		e.Emit(sentinelMasterSlaves, m.slaves, m.name, m.address)
+		e.Emit(sentinelMasterOKSlaves, m.okSlaves, m.name, m.address)
+		e.Emit(sentinelMasterSentinels, m.otherSentinels+1, m.name, m.address)
+		e.Emit(sentinelMasterOKSents, m.okSentinels, m.name, m.address)
+		e.Emit(sentinelMasterQuorum, m.quorum, m.name, m.address)
+		e.Emit(sentinelMasterCKQuorum, boolValue(m.ckquorum), m.name, m.address)
 	}
 	return nil
 }

@@ -1,6 +1,10 @@
 package prober
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/redis-probe/redis_probe_exporter/internal/exposition"
+)
 
 // The slowlog collector reports the slow log's length and its newest entry.
 // The last id only grows, so rate() over it counts slow commands across
@@ -22,13 +26,13 @@ func init() {
 		name:      "slowlog",
 		defaultOn: true,
 		commands:  [][]any{slowlogLen, slowlogLast},
-		families:  []*family{slowlogLength, slowlogLastID, slowlogLastTime, slowlogLastDur},
-		collect: func(r *replies, e *emitter) error {
+		families:  []*exposition.Family{slowlogLength, slowlogLastID, slowlogLastTime, slowlogLastDur},
+		collect: func(r *replies, e *exposition.Emitter) error {
 			n, err := r.reply(slowlogLen...).Int64()
 			if err != nil {
 				return err
 			}
-			e.emit(slowlogLength, float64(n))
+			e.Emit(slowlogLength, float64(n))
 			entries, err := r.reply(slowlogLast...).Slice()
 			if err != nil {
 				return err
@@ -47,9 +51,9 @@ func init() {
 			if !ok1 || !ok2 || !ok3 {
 				return fmt.Errorf("SLOWLOG GET: unexpected entry %v", entries[0])
 			}
-			e.emit(slowlogLastID, float64(id))
-			e.emit(slowlogLastTime, float64(ts))
-			e.emit(slowlogLastDur, float64(usec)/1e6)
+			e.Emit(slowlogLastID, float64(id))
+			e.Emit(slowlogLastTime, float64(ts))
+			e.Emit(slowlogLastDur, float64(usec)/1e6)
 			return nil
 		},
 	})

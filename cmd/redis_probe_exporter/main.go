@@ -67,7 +67,7 @@ func run() int {
 	}
 
 	logger, untimed := newLogger(*logFormat, *logLevel)
-	holder, err := modules.NewHolder(*configFile, !configGiven)
+	holder, err := modules.NewHolder(*configFile, !configGiven, prober.Catalogue())
 	if *configCheck {
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -103,7 +103,6 @@ func run() int {
 	pool := conn.NewPool(*poolTargets, *poolIdle, *poolLifetime)
 	defer pool.Close()
 	holder.OnReload(pool.Reset)
-	holder.OnReload(prober.ForgetPlans)
 	hist := history.New(*historyLimit, int(*historyBytes))
 	offset := time.Duration(*timeoutOffset * float64(time.Second))
 
@@ -118,8 +117,8 @@ func run() int {
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.Handle("/", hist.LandingPage(version.Info()))
 	mux.HandleFunc("/logs", hist.ServeLogs)
-	mux.HandleFunc("/config", holder.ServeConfig)
-	mux.HandleFunc("/-/reload", holder.ServeReload)
+	mux.Handle("/config", prober.ConfigHandler(holder))
+	mux.Handle("/-/reload", prober.ReloadHandler(holder))
 	mux.HandleFunc("/-/healthy", ok)
 	mux.HandleFunc("/-/ready", drain.ready)
 

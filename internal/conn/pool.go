@@ -14,7 +14,6 @@ import (
 	"github.com/redis/go-redis/v9/maintnotifications"
 
 	"github.com/redis-probe/redis_probe_exporter/internal/target"
-	"github.com/redis-probe/redis_probe_exporter/modules"
 )
 
 // Pool holds the clients. Its zero value is not usable; call NewPool.
@@ -36,10 +35,25 @@ type key struct {
 	attempts     int
 }
 
+// Auth is how a client's connections authenticate and encrypt.
+type Auth struct {
+	// Key is the identity of the auth the client is made with, compared
+	// with ==: a client made with another key is replaced, so that one
+	// made with reloaded-away credentials never serves. The caller's
+	// pointer to its auth does (nil for none).
+	Key any
+	// Credentials, if set, gives the username and password at each new
+	// connection, so that rotated credentials are used without a reload.
+	Credentials func() (username, password string, err error)
+	// TLS, if set, is the client TLS configuration; nil means plain TCP,
+	// or a default TLS configuration for a rediss:// target.
+	TLS *tls.Config
+}
+
 type entry struct {
 	client   *redis.Client
-	auth     *modules.Auth // the credentials it was made with
-	refs     int           // probes using the client now
+	auth     any // the Key of the auth it was made with
+	refs     int // probes using the client now
 	lastUsed time.Time
 	dropped  bool // out of the map; the last release closes it
 }
@@ -61,17 +75,17 @@ func NewPool(maxClients int, idleTimeout, maxLifetime time.Duration) *Pool {
 	return p
 }
 
-// Get returns the client for target t with the named auth (nil for none),
+// Get returns the client for target t with the named auth,
 // whose connections refuse replies past limits and give a round trip after
 // idling 1/attempts of its time to start answering (see Guard), and a
 // release function the probe calls when done with it.
-func (p *Pool) Get(t target.Target, authName string, auth *modules.Auth, limits Limits, attempts int) (*redis.Client, func()) {
+func (p *Pool) Get(t target.Target, authName string, auth Auth, limits Limits, attempts int) (*redis.Client, func()) {
 	limits = limits.WithDefaults()
 	key := key{t.String(), authName, limits, attempts}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	e := p.clients[key]
-	if e != nil && e.auth != auth {
+	if e != nil && e.auth != auth.Key {
 		// The auth was reloaded: a client made with the old credentials,
 		// perhaps by a probe that straddled the reload, must not serve.
 		p.dropLocked(key, e)
@@ -81,7 +95,7 @@ func (p *Pool) Get(t target.Target, authName string, auth *modules.Auth, limits 
 		if len(p.clients) >= p.maxClients {
 			p.dropOldestLocked()
 		}
-		e = &entry{client: redis.NewClient(p.options(t, auth, key)), auth: auth}
+		e = &entry{client: redis.NewClient(p.options(t, auth, key)), auth: auth.Key}
 		p.clients[key] = e
 	}
 	e.refs++
@@ -178,7 +192,7 @@ const (
 // every connection guarded by limits. Credentials are asked of the auth at
 // each new connection, so a rotated password_file is used without a
 // reload.
-func (p *Pool) options(t target.Target, auth *modules.Auth, k key) *redis.Options {
+func (p *Pool) options(t target.Target, auth Auth, k key) *redis.Options {
 	o := &redis.Options{
 		Network:               t.Network,
 		Addr:                  t.Addr(),
@@ -199,25 +213,16 @@ func (p *Pool) options(t target.Target, auth *modules.Auth, k key) *redis.Option
 			Mode: maintnotifications.ModeDisabled,
 		},
 	}
-	useTLS := t.TLS
-	if auth != nil {
-		o.CredentialsProviderContext = func(context.Context) (string, string, error) { return auth.Credentials() }
-		if auth.TLS != nil && auth.TLS.Enabled {
-			useTLS = true
-		}
+	if creds := auth.Credentials; creds != nil {
+		o.CredentialsProviderContext = func(context.Context) (string, string, error) { return creds() }
 	}
-	var tlsConfig *tls.Config
-	if useTLS {
+	tlsConfig := auth.TLS
+	if tlsConfig == nil && t.TLS {
 		host := ""
 		if t.Network == "tcp" {
 			host = t.Host
 		}
-		if auth != nil {
-			tlsConfig = auth.TLSConfigFor(host)
-		}
-		if tlsConfig == nil {
-			tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: host}
-		}
+		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: host}
 	}
 	o.Dialer = dialer(tlsConfig, k.limits, k.attempts)
 	return o

@@ -10,7 +10,6 @@ import (
 
 	"github.com/redis-probe/redis_probe_exporter/internal/redistest"
 	"github.com/redis-probe/redis_probe_exporter/internal/target"
-	"github.com/redis-probe/redis_probe_exporter/modules"
 )
 
 // connections counts the clients Redis has open that are not admin.
@@ -24,7 +23,7 @@ func connections(t *testing.T, s *redistest.Server) int {
 	return strings.Count(list, "\n") - 1 // less the admin connection itself
 }
 
-func ping(t *testing.T, p *Pool, tg target.Target, authName string, auth *modules.Auth) {
+func ping(t *testing.T, p *Pool, tg target.Target, authName string, auth Auth) {
 	t.Helper()
 	c, release := p.Get(tg, authName, auth, Limits{}, 1)
 	defer release()
@@ -41,7 +40,7 @@ func TestPoolReusesOneConnection(t *testing.T) {
 	p := NewPool(8, time.Minute, time.Hour)
 	defer p.Close()
 	for range 20 {
-		ping(t, p, tg, "", nil)
+		ping(t, p, tg, "", Auth{})
 	}
 	if n := connections(t, s); n != 1 {
 		t.Errorf("20 sequential probes hold %d connections, want 1", n)
@@ -50,7 +49,7 @@ func TestPoolReusesOneConnection(t *testing.T) {
 		t.Errorf("pool holds %d clients, want 1", p.Len())
 	}
 	// Another auth name is another client: credentials never cross.
-	ping(t, p, tg, "other", nil)
+	ping(t, p, tg, "other", Auth{})
 	if p.Len() != 2 {
 		t.Errorf("pool holds %d clients, want 2", p.Len())
 	}
@@ -61,10 +60,10 @@ func TestPoolResetClosesConnections(t *testing.T) {
 	tg, _ := target.Parse(s.Addr())
 	p := NewPool(8, time.Minute, time.Hour)
 	defer p.Close()
-	ping(t, p, tg, "", nil)
+	ping(t, p, tg, "", Auth{})
 
 	// A probe in flight keeps its client until it releases it.
-	c, release := p.Get(tg, "", nil, Limits{}, 1)
+	c, release := p.Get(tg, "", Auth{}, Limits{}, 1)
 	p.Reset()
 	if p.Len() != 0 {
 		t.Fatalf("pool holds %d clients after Reset", p.Len())
@@ -87,7 +86,7 @@ func TestPoolBoundsAndReapsIdleClients(t *testing.T) {
 	defer p.Close()
 	for _, s := range servers {
 		tg, _ := target.Parse(s.Addr())
-		ping(t, p, tg, "", nil)
+		ping(t, p, tg, "", Auth{})
 	}
 	if p.Len() != 2 {
 		t.Errorf("pool of at most 2 holds %d clients", p.Len())
@@ -103,15 +102,18 @@ func TestPoolBoundsAndReapsIdleClients(t *testing.T) {
 	}, nil)
 }
 
-// A reloaded auth (a new *Auth) never reuses a client made with the old one.
+// A reloaded auth (another Key) never reuses a client made with the old one.
 func TestPoolReplacesClientOfReloadedAuth(t *testing.T) {
+	password := func(pw string) Auth {
+		return Auth{Key: new(int), Credentials: func() (string, string, error) { return "", pw, nil }}
+	}
 	s := redistest.StartRedis(t, "--requirepass", "new-pw")
 	tg, _ := target.Parse(s.Addr())
 	p := NewPool(8, time.Minute, time.Hour)
 	defer p.Close()
-	old, release := p.Get(tg, "prod", &modules.Auth{Password: "old-pw"}, Limits{}, 1)
+	old, release := p.Get(tg, "prod", password("old-pw"), Limits{}, 1)
 	release()
-	c, release := p.Get(tg, "prod", &modules.Auth{Password: "new-pw"}, Limits{}, 1)
+	c, release := p.Get(tg, "prod", password("new-pw"), Limits{}, 1)
 	defer release()
 	if c == old {
 		t.Fatal("the client made with the old credentials was reused")
@@ -138,7 +140,7 @@ func BenchmarkIdleTarget(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		c, release := p.Get(tg, "", nil, Limits{}, 1)
+		c, release := p.Get(tg, "", Auth{}, Limits{}, 1)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		pipe := c.Pipeline()
 		pipe.Ping(ctx)

@@ -1,4 +1,4 @@
-package prober
+package exposition
 
 import (
 	"bytes"
@@ -15,10 +15,10 @@ import (
 )
 
 var (
-	fzGauge     = ruleFamily("fz_gauge", "A gauge with two labels.", dto.MetricType_GAUGE, "user", "group")
-	fzCounter   = ruleFamily("fz_total", "A counter with \\ and \n in its help.", dto.MetricType_COUNTER)
-	fzSummary   = ruleFamily("fz_latency_seconds", "A summary.", dto.MetricType_SUMMARY, "cmd")
-	fzHistogram = ruleFamily("fz_size_bytes", "A histogram.", dto.MetricType_HISTOGRAM, "cmd", "db")
+	fzGauge     = New("fz_gauge", "A gauge with two labels.", dto.MetricType_GAUGE, "user", "group")
+	fzCounter   = New("fz_total", "A counter with \\ and \n in its help.", dto.MetricType_COUNTER)
+	fzSummary   = New("fz_latency_seconds", "A summary.", dto.MetricType_SUMMARY, "cmd")
+	fzHistogram = New("fz_size_bytes", "A histogram.", dto.MetricType_HISTOGRAM, "cmd", "db")
 )
 
 // FuzzEmitter emits series with label values and values the fuzzer picks,
@@ -27,7 +27,7 @@ var (
 // and that duplicates counts what it dropped.
 func FuzzEmitter(f *testing.F) {
 	f.Add("a\xff", "a\xfe", `q"b\n`+"\n", 1.5, math.NaN(), []byte{0, 1, 2, 0, 1, 2, 1, 3, 3, 2, 4, 4, 3, 5, 6, 3, 5, 6})
-	f.Add("", "\uFFFD", `\`, math.Inf(-1), -0.0, []byte{0, 0, 0, 0, 0, 0, 4, 1, 1, 8, 2, 2, 7, 9, 9})
+	f.Add("", "\uFFFD", `\`, math.Inf(-1), math.Copysign(0, -1), []byte{0, 0, 0, 0, 0, 0, 4, 1, 1, 8, 2, 2, 7, 9, 9})
 	f.Add("get", "get\xff", "set", 0.001, 0.002, []byte{2, 0, 0, 2, 1, 1, 3, 0, 255, 3, 1, 255, 5, 0, 0})
 	f.Add("\xd57b", "Z", "2", math.Inf(-1), 0.0, []byte("\x002\x00\x00\x00\x00\x04$X\b\x02B000")) // a NaN bucket, which expfmt skips
 	f.Fuzz(func(t *testing.T, l0, l1, l2 string, v0, v1 float64, script []byte) {
@@ -43,9 +43,9 @@ func FuzzEmitter(f *testing.F) {
 			}
 			return out
 		}
-		p := &plan{keep: make([]bool, len(families))}
-		p.keep[collectorSuccess.id] = true // a declared family too
-		e := newEmitter(p)
+		sel := testSet.Select()
+		sel.Keep(collectorSuccess, true) // a declared family too
+		e := NewEmitter(sel)
 
 		// The model: each series' first value, by its name and labels as
 		// written (valid UTF-8), and how many repeats were emitted.
@@ -86,22 +86,22 @@ func FuzzEmitter(f *testing.F) {
 			op, x, y := script[i], script[i+1], script[i+2]
 			switch op % 5 {
 			case 0:
-				e.emit(fzGauge, value(op>>3), label(x), label(y))
+				e.Emit(fzGauge, value(op>>3), label(x), label(y))
 				series("fz_gauge", value(op>>3), "group", label(y), "user", label(x))
 			case 1:
-				e.emit(fzCounter, value(x))
+				e.Emit(fzCounter, value(x))
 				series("fz_total", value(x))
 			case 2:
 				q := pick(y)
-				e.emitSummary(fzSummary, uint64(x), value(op>>3), q, make([]float64, len(q)), label(x))
+				e.EmitSummary(fzSummary, uint64(x), value(op>>3), q, make([]float64, len(q)), label(x))
 				group("fz_latency_seconds", "quantile", q, uint64(x), value(op>>3), false, "cmd", label(x))
 			case 3:
 				bounds := pick(y)
 				counts := make([]uint64, len(bounds))
-				e.emitHistogram(fzHistogram, uint64(op), value(y), bounds, counts, label(x), label(x>>4))
+				e.EmitHistogram(fzHistogram, uint64(op), value(y), bounds, counts, label(x), label(x>>4))
 				group("fz_size_bytes_bucket", "le", bounds, uint64(op), value(y), true, "cmd", label(x), "db", label(x>>4))
 			case 4:
-				e.emit(collectorSuccess, value(y), label(x))
+				e.Emit(collectorSuccess, value(y), label(x))
 				series("probe_collector_success", value(y), "collector", label(x))
 			}
 		}
@@ -174,7 +174,7 @@ func FuzzEmitter(f *testing.F) {
 				}
 			}
 		}
-		if n, _ := e.duplicates(); n != repeats {
+		if n, _ := e.Duplicates(); n != repeats {
 			t.Errorf("duplicates() = %d, want %d", n, repeats)
 		}
 	})

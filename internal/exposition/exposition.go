@@ -1,7 +1,17 @@
-package prober
+// Package exposition writes one probe's metrics straight into the
+// Prometheus text format (version 0.0.4): the families a program declares,
+// with their names reserved, and an Emitter per request that keeps every
+// series to one value and its labels valid, capped and escaped.
+//
+// A program declares its families once, at init, in a Set; each request
+// picks the families it keeps with a Selection and writes through its own
+// Emitter. Families made with New (a key rule's, whose name comes from the
+// config) are not in any Set and are always kept.
+package exposition
 
 import (
 	"bytes"
+	"fmt"
 	"hash/maphash"
 	"io"
 	"math"
@@ -12,44 +22,57 @@ import (
 	"unicode/utf8"
 
 	dto "github.com/prometheus/client_model/go"
-
-	"github.com/redis-probe/redis_probe_exporter/modules"
 )
 
-// A family is one metric name with its help, type and label names, declared
-// once by the collector that emits it.
-type family struct {
-	id     int // index in families; -1 for a key rule's, made per module
+// A Family is one metric name with its help, type and label names, declared
+// once by the code that emits it.
+type Family struct {
+	set    *Set // nil for one made by New
+	index  int  // in set.families
 	name   string
 	help   string
 	typ    dto.MetricType
 	labels []string
 	order  []int // label indexes in name order, as the exposition wants them
 
-	formerly string // redis_exporter's name for the same number, when ours differs
+	formerly string // another exporter's name for the same number, for docs
 }
 
-// was records redis_exporter's name for the family, for docs/metrics.md.
-func (f *family) was(name string) *family {
+// New makes a family that belongs to no Set: a key rule's, whose name comes
+// from the config. An Emitter always keeps it.
+func New(name, help string, typ dto.MetricType, labels ...string) *Family {
+	order := make([]int, len(labels))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(labels[a], labels[b]) })
+	return &Family{index: -1, name: name, help: help, typ: typ, labels: labels, order: order}
+}
+
+// Name is the family's metric name.
+func (f *Family) Name() string { return f.name }
+
+// Help is the family's help text, as declared.
+func (f *Family) Help() string { return f.help }
+
+// Type is the family's metric type.
+func (f *Family) Type() dto.MetricType { return f.typ }
+
+// Labels are the family's label names, in the order Emit takes their values.
+func (f *Family) Labels() []string { return f.labels }
+
+// Was records another exporter's name for the same number, for the docs.
+func (f *Family) Was(name string) *Family {
 	f.formerly = name
 	return f
 }
 
-// families is every family declared, by id.
-var families []*family
+// Formerly is the name Was recorded, or "".
+func (f *Family) Formerly() string { return f.formerly }
 
-func newFamily(name, help string, typ dto.MetricType, labels ...string) *family {
-	f := ruleFamily(name, help, typ, labels...)
-	f.id = len(families)
-	families = append(families, f)
-	for _, n := range f.sampleNames() {
-		modules.ReserveMetricName(n) // no key rule's series can land in f
-	}
-	return f
-}
-
-// sampleNames are the names of the samples f writes.
-func (f *family) sampleNames() []string {
+// SampleNames are the names of the samples f writes: its name, and a
+// summary's _sum and _count, a histogram's _bucket, _sum and _count.
+func (f *Family) SampleNames() []string {
 	switch f.typ {
 	case dto.MetricType_SUMMARY:
 		return []string{f.name, f.name + "_sum", f.name + "_count"}
@@ -59,44 +82,149 @@ func (f *family) sampleNames() []string {
 	return []string{f.name}
 }
 
-// ruleFamily makes a family that is not declared in families: a key rule's,
-// whose name comes from the config.
-func ruleFamily(name, help string, typ dto.MetricType, labels ...string) *family {
-	order := make([]int, len(labels))
-	for i := range order {
-		order[i] = i
+// ReservedNames are the names no other family may take beside f: its sample
+// names, and the names another format gives the same family. OpenMetrics
+// (which Prometheus also scrapes, and into which tools convert this text)
+// names a counter "x_total" family "x" with samples x_total and x_created,
+// and gives summaries and histograms an x_created sample too; a family
+// named like any of those would clash there. A counter not ending in _total
+// gets x_total and x_created in OpenMetrics, so those are reserved as well.
+func (f *Family) ReservedNames() []string {
+	names := f.SampleNames()
+	switch f.typ {
+	case dto.MetricType_COUNTER:
+		if base, ok := strings.CutSuffix(f.name, "_total"); ok {
+			names = append(names, base, base+"_created")
+		} else {
+			names = append(names, f.name+"_total", f.name+"_created")
+		}
+	case dto.MetricType_SUMMARY, dto.MetricType_HISTOGRAM:
+		names = append(names, f.name+"_created")
 	}
-	slices.SortFunc(order, func(a, b int) int { return strings.Compare(labels[a], labels[b]) })
-	return &family{id: -1, name: name, help: help, typ: typ, labels: labels, order: order}
+	return names
 }
 
-func gauge(name, help string, labels ...string) *family {
-	return newFamily(name, help, dto.MetricType_GAUGE, labels...)
+// A Set is the families a program declares, each once, in one exposition.
+// Declare them at init: a Set is read concurrently once its first
+// Selection is made, and declaring after that panics.
+type Set struct {
+	mu       sync.Mutex
+	families []*Family
+	owner    map[string]*Family // every reserved name -> the family reserving it
+	sealed   bool
+
+	byName  []int    // family indexes sorted by name, the order of the exposition
+	headers []string // each family's "# HELP" and "# TYPE" lines
 }
 
-func counter(name, help string, labels ...string) *family {
-	return newFamily(name, help, dto.MetricType_COUNTER, labels...)
+// Gauge declares a gauge.
+func (s *Set) Gauge(name, help string, labels ...string) *Family {
+	return s.Declare(name, help, dto.MetricType_GAUGE, labels...)
 }
 
-func summary(name, help string, labels ...string) *family {
-	return newFamily(name, help, dto.MetricType_SUMMARY, labels...)
+// Counter declares a counter; its name should end in _total.
+func (s *Set) Counter(name, help string, labels ...string) *Family {
+	return s.Declare(name, help, dto.MetricType_COUNTER, labels...)
 }
 
-func histogram(name, help string, labels ...string) *family {
-	return newFamily(name, help, dto.MetricType_HISTOGRAM, labels...)
+// Summary declares a summary.
+func (s *Set) Summary(name, help string, labels ...string) *Family {
+	return s.Declare(name, help, dto.MetricType_SUMMARY, labels...)
 }
 
-// byName is the family ids sorted by name, the order of the exposition.
-var byName = sync.OnceValue(func() []int {
-	ids := make([]int, len(families))
-	for i := range ids {
-		ids[i] = i
+// Histogram declares a histogram.
+func (s *Set) Histogram(name, help string, labels ...string) *Family {
+	return s.Declare(name, help, dto.MetricType_HISTOGRAM, labels...)
+}
+
+// Declare adds a family to s and reserves its names (ReservedNames). It
+// panics when one of them is taken by a family declared before, or when s
+// is already in use: both are bugs of the declaring code.
+func (s *Set) Declare(name, help string, typ dto.MetricType, labels ...string) *Family {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sealed {
+		panic("exposition: " + name + " declared after the set came into use")
 	}
-	slices.SortFunc(ids, func(a, b int) int { return strings.Compare(families[a].name, families[b].name) })
-	return ids
-})
+	f := New(name, help, typ, labels...)
+	f.set, f.index = s, len(s.families)
+	if s.owner == nil {
+		s.owner = map[string]*Family{}
+	}
+	for _, n := range f.ReservedNames() {
+		if o := s.owner[n]; o != nil {
+			panic(fmt.Sprintf("exposition: %s and %s both claim the name %s", o.name, name, n))
+		}
+	}
+	for _, n := range f.ReservedNames() {
+		s.owner[n] = f
+	}
+	s.families = append(s.families, f)
+	return f
+}
 
-// emitter writes one probe's metrics straight into the text exposition
+// Families are the declared families, in the order declared.
+func (s *Set) Families() []*Family {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.families)
+}
+
+// Reserved reports whether name is one of the declared families' reserved
+// names (ReservedNames), which no other family may take.
+func (s *Set) Reserved(name string) bool {
+	s.seal()
+	return s.owner[name] != nil
+}
+
+// seal ends declaration, and sorts the families and makes their headers
+// once.
+func (s *Set) seal() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sealed {
+		return
+	}
+	s.sealed = true
+	s.byName = make([]int, len(s.families))
+	s.headers = make([]string, len(s.families))
+	for i, f := range s.families {
+		s.byName[i] = i
+		s.headers[i] = f.header()
+	}
+	slices.SortFunc(s.byName, func(a, b int) int { return strings.Compare(s.families[a].name, s.families[b].name) })
+}
+
+// A Selection is the declared families of a Set that an exposition keeps;
+// the rest are dropped as they are emitted. It is built once (per module
+// and config, say) and read by any number of Emitters.
+type Selection struct {
+	set  *Set
+	keep []bool // by family index
+}
+
+// Select starts a selection of s that keeps none of its families.
+func (s *Set) Select() *Selection {
+	s.seal()
+	return &Selection{set: s, keep: make([]bool, len(s.families))}
+}
+
+// Keep sets whether the selection keeps f, a family of its set. Call it
+// before the selection is used.
+func (sel *Selection) Keep(f *Family, on bool) {
+	if f.set != sel.set {
+		panic("exposition: " + f.name + " is not a family of the selection's set")
+	}
+	sel.keep[f.index] = on
+}
+
+// Kept reports whether the selection keeps f. A family made by New is
+// always kept.
+func (sel *Selection) Kept(f *Family) bool {
+	return f.index < 0 || f.set == sel.set && sel.keep[f.index]
+}
+
+// Emitter writes one probe's metrics straight into the text exposition
 // format, a family's lines at a time, dropping the families the module's
 // filter excludes. It is the probe's own registry: built for one request,
 // shared with nothing. Writing text directly, instead of building protobuf
@@ -108,11 +236,11 @@ var byName = sync.OnceValue(func() []int {
 // identity (its name and rendered labels) is checked against the lines
 // written before it, and a repeat is dropped: the first emitted wins. A
 // summary's or histogram's lines for one label set go or stay together.
-type emitter struct {
-	plan    *plan
+type Emitter struct {
+	sel     *Selection
 	out     [][]byte        // sample lines by family id
-	rules   map[*family]int // index in ruleOut of a key rule's family
-	ruleFam []*family
+	rules   map[*Family]int // index in ruleOut of a key rule's family
+	ruleFam []*Family
 	ruleOut [][]byte // sample lines of key rules' families
 
 	slots   []int32  // the labelled series written: 1 + index in ids, by hash; at most half full
@@ -136,23 +264,26 @@ type series struct {
 // byte anyway: a collision costs a compare, never a series.
 var seriesSeed = maphash.MakeSeed()
 
-// maxExample caps the dropped series' identity duplicates reports.
+// maxExample caps the dropped series' identity Duplicates reports.
 const maxExample = 200
 
-func newEmitter(p *plan) *emitter {
-	return &emitter{plan: p, out: make([][]byte, len(families))}
+// NewEmitter starts one exposition of sel's set, keeping the families sel
+// keeps and every family made by New. It is used by one goroutine.
+func NewEmitter(sel *Selection) *Emitter {
+	sel.set.seal()
+	return &Emitter{sel: sel, out: make([][]byte, len(sel.keep))}
 }
 
 // lines is the reference of where f's sample lines go, and false when the
 // filter drops f.
-func (e *emitter) lines(f *family) (int32, bool) {
-	if f.id >= 0 {
-		return int32(f.id), e.plan.keep[f.id]
+func (e *Emitter) lines(f *Family) (int32, bool) {
+	if f.index >= 0 {
+		return int32(f.index), e.sel.Kept(f)
 	}
 	i, ok := e.rules[f]
 	if !ok {
 		if e.rules == nil {
-			e.rules = map[*family]int{}
+			e.rules = map[*Family]int{}
 		}
 		i = len(e.ruleOut)
 		e.rules[f] = i
@@ -163,7 +294,7 @@ func (e *emitter) lines(f *family) (int32, bool) {
 }
 
 // buffer is the lines a reference from lines names.
-func (e *emitter) buffer(ref int32) *[]byte {
+func (e *Emitter) buffer(ref int32) *[]byte {
 	if ref >= 0 {
 		return &e.out[ref]
 	}
@@ -176,7 +307,7 @@ func (e *emitter) buffer(ref int32) *[]byte {
 // has one series, written before when its lines do not start at 0. One with
 // labels is looked up by the hash of its identity in an open-addressed
 // table, where a hash collision only moves on to the next slot.
-func (e *emitter) written(ref int32, f *family, start, off, end int) bool {
+func (e *Emitter) written(ref int32, f *Family, start, off, end int) bool {
 	if len(f.labels) == 0 {
 		return start > 0
 	}
@@ -203,7 +334,7 @@ func (e *emitter) written(ref int32, f *family, start, off, end int) bool {
 }
 
 // grow doubles the table of series.
-func (e *emitter) grow() {
+func (e *Emitter) grow() {
 	e.slots = make([]int32, 2*len(e.slots))
 	mask := uint64(len(e.slots) - 1)
 	for k, s := range e.ids {
@@ -215,12 +346,12 @@ func (e *emitter) grow() {
 	}
 }
 
-func (e *emitter) identity(s series) []byte {
+func (e *Emitter) identity(s series) []byte {
 	return (*e.buffer(s.buf))[s.off : s.off+s.n]
 }
 
 // drop counts n series dropped as repeats; id is the first one's identity.
-func (e *emitter) drop(n int, id []byte) {
+func (e *Emitter) drop(n int, id []byte) {
 	if e.dropped == 0 {
 		if len(id) > maxExample {
 			cut := maxExample
@@ -234,15 +365,17 @@ func (e *emitter) drop(n int, id []byte) {
 	e.dropped += n
 }
 
-// duplicates is how many series the emitter dropped because one with the
+// Duplicates is how many series the Emitter dropped because one with the
 // same name and labels was emitted before (a summary's or histogram's group
 // counting once), and the first one's identity, `name{label="value",…}`,
 // cut to about 200 bytes: for the probe's log.
-func (e *emitter) duplicates() (n int, example string) {
+func (e *Emitter) Duplicates() (n int, example string) {
 	return e.dropped, e.example
 }
 
-func (e *emitter) emit(f *family, v float64, labels ...string) {
+// Emit writes a gauge's or counter's sample, labels in the order of
+// f.Labels(). A series written before is dropped (see Duplicates).
+func (e *Emitter) Emit(f *Family, v float64, labels ...string) {
 	ref, ok := e.lines(f)
 	if !ok {
 		return
@@ -258,9 +391,9 @@ func (e *emitter) emit(f *family, v float64, labels ...string) {
 	*b = appendValue(*b, v)
 }
 
-// emitSummary writes a summary: quantiles[i] is the value at quantile q[i].
+// EmitSummary writes a summary: quantiles[i] is the value at quantile q[i].
 // A quantile given twice is written once, with its first value.
-func (e *emitter) emitSummary(f *family, count uint64, sum float64, q, quantiles []float64, labels ...string) {
+func (e *Emitter) EmitSummary(f *Family, count uint64, sum float64, q, quantiles []float64, labels ...string) {
 	ref, ok := e.lines(f)
 	if !ok {
 		return
@@ -277,10 +410,10 @@ func (e *emitter) emitSummary(f *family, count uint64, sum float64, q, quantiles
 	e.endGroup(ref, f, start, sum, count, labels, "quantile", q, repeat)
 }
 
-// emitHistogram writes a histogram: counts[i] is the cumulative count of
+// EmitHistogram writes a histogram: counts[i] is the cumulative count of
 // observations up to bounds[i]. A bound given twice, or +Inf (which is
 // count's), is written once, with its first count.
-func (e *emitter) emitHistogram(f *family, count uint64, sum float64, bounds []float64, counts []uint64, labels ...string) {
+func (e *Emitter) EmitHistogram(f *Family, count uint64, sum float64, bounds []float64, counts []uint64, labels ...string) {
 	ref, ok := e.lines(f)
 	if !ok {
 		return
@@ -303,7 +436,7 @@ func (e *emitter) emitHistogram(f *family, count uint64, sum float64, bounds []f
 // quantiles or buckets, which start at start, and keeps the group only when
 // its label set is new to f. extra, at and repeat are the quantile or le
 // label, its values and which of them repeat an earlier one.
-func (e *emitter) endGroup(ref int32, f *family, start int, sum float64, count uint64, labels []string, extra string, at []float64, repeat []bool) {
+func (e *Emitter) endGroup(ref int32, f *Family, start int, sum float64, count uint64, labels []string, extra string, at []float64, repeat []bool) {
 	b := e.buffer(ref)
 	off := len(*b)
 	*b = appendSeries(*b, f.name, "_sum", f, labels, "", 0)
@@ -380,9 +513,9 @@ func repeats(vs []float64, inf bool) []bool {
 // appendSeries appends a sample line's series identity, `namesuffix{labels…,
 // extra="at"}`, with f's labels in name order and their values escaped and
 // valid UTF-8. extra, when set, is a summary's quantile or a histogram's le.
-func appendSeries(b []byte, name, suffix string, f *family, labels []string, extra string, at float64) []byte {
+func appendSeries(b []byte, name, suffix string, f *Family, labels []string, extra string, at float64) []byte {
 	if len(labels) != len(f.labels) {
-		panic("prober: " + f.name + " emitted with the wrong number of labels") // a bug, caught by the tests
+		panic("exposition: " + f.name + " emitted with the wrong number of labels") // a bug, caught by the tests
 	}
 	b = append(b, name...)
 	b = append(b, suffix...)
@@ -415,15 +548,15 @@ func appendValue(b []byte, v float64) []byte {
 	return append(b, '\n')
 }
 
-// maxLabelBytes caps a label value, which may come from the target (a
+// MaxLabelBytes caps a label value, which may come from the target (a
 // client or consumer group name); longer ones are cut and end in "…".
-const maxLabelBytes = 1024
+const MaxLabelBytes = 1024
 
 func appendLabel(b []byte, name, value string) []byte {
 	b = append(b, name...)
 	b = append(b, '=', '"')
-	if len(value) > maxLabelBytes {
-		cut := maxLabelBytes
+	if len(value) > MaxLabelBytes {
+		cut := MaxLabelBytes
 		for cut > 0 && !utf8.RuneStart(value[cut]) {
 			cut--
 		}
@@ -466,33 +599,26 @@ var helpEscaper = strings.NewReplacer("\\", `\\`, "\n", `\n`)
 
 // header is the family's "# HELP" and "# TYPE" lines, the help escaped and
 // valid UTF-8.
-func (f *family) header() string {
+func (f *Family) header() string {
 	help := helpEscaper.Replace(strings.ToValidUTF8(f.help, "\uFFFD"))
 	typ := strings.ToLower(dto.MetricType_name[int32(f.typ)])
 	return "# HELP " + f.name + " " + help + "\n# TYPE " + f.name + " " + typ + "\n"
 }
 
-// headers are the declared families' header lines, made once.
-var headers = sync.OnceValue(func() []string {
-	h := make([]string, len(families))
-	for i, f := range families {
-		h[i] = f.header()
-	}
-	return h
-})
-
-// WriteTo writes the exposition, families sorted by name.
-func (e *emitter) WriteTo(w io.Writer) (int64, error) {
+// WriteTo writes the exposition, families sorted by name. Call it once,
+// after the last Emit.
+func (e *Emitter) WriteTo(w io.Writer) (int64, error) {
 	type block struct {
 		name, header string
 		lines        []byte
 	}
 	blocks := make([]block, 0, 96+len(e.ruleOut))
 	size := 0
-	for _, id := range byName() {
+	set := e.sel.set
+	for _, id := range set.byName {
 		if len(e.out[id]) > 0 {
-			blocks = append(blocks, block{families[id].name, headers()[id], e.out[id]})
-			size += len(headers()[id]) + len(e.out[id])
+			blocks = append(blocks, block{set.families[id].name, set.headers[id], e.out[id]})
+			size += len(set.headers[id]) + len(e.out[id])
 		}
 	}
 	if len(e.ruleOut) > 0 {
