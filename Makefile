@@ -1,5 +1,6 @@
 # make run: build and run the exporter on redis_probe.yml.
-# make test: install what the tests need when missing, then vet and test.
+# make test: install what the tests need when missing, then gofmt, vet,
+#            staticcheck and the tests with the race detector.
 # make bench: benchmark a probe against a local Redis, and measure load.
 
 GO      ?= go
@@ -33,6 +34,7 @@ deps:
 test: deps
 	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
 	$(GO) test -race -count=1 ./...
 
 bench: deps
