@@ -11,6 +11,7 @@ import (
 
 	"github.com/redis-probe/redis_probe_exporter/internal/exposition"
 	"github.com/redis-probe/redis_probe_exporter/internal/info"
+	"github.com/redis-probe/redis_probe_exporter/internal/rules"
 	"github.com/redis-probe/redis_probe_exporter/modules"
 )
 
@@ -118,8 +119,7 @@ type plan struct {
 	commands [][]any  // every step's commands, each once
 	keys     []string // commandKey of each of commands
 	keep     *exposition.Selection
-	keyRules []*keyRule
-	scripts  []*scriptRule
+	rules    *rules.Rules // the module's key and script rules
 }
 
 // step is a collector and the commands it needs in this module, by key.
@@ -190,14 +190,9 @@ func compile(m *modules.Module) *plan {
 		p.steps = append(p.steps, st)
 	}
 	p.keep.Keep(collectorSuccess, m.Metrics.Keeps(collectorSuccess.Name()))
-	for i := range m.Keys {
-		p.keyRules = append(p.keyRules, newKeyRule(&m.Keys[i]))
-	}
-	for i := range m.Scripts {
-		p.scripts = append(p.scripts, newScriptRule(&m.Scripts[i]))
-	}
+	p.rules = ruleStatus.Compile(m.Keys, m.Scripts)
 	for _, f := range ruleFamilies {
-		p.keep.Keep(f, len(p.keyRules)+len(p.scripts) > 0) // the rules' own status
+		p.keep.Keep(f, p.rules.Len() > 0) // the rules' own status
 	}
 	return p
 }

@@ -2,11 +2,19 @@ package prober
 
 import (
 	"github.com/redis-probe/redis_probe_exporter/internal/exposition"
+	"github.com/redis-probe/redis_probe_exporter/internal/rules"
 )
 
 // declared is every family the collectors and rules declare: the names
 // no key rule may take, and the rows of docs/metrics.md.
 var declared exposition.Set
+
+// The status every key and script rule reports beside its own metric
+// (internal/rules), declared with the collectors' families.
+var (
+	ruleStatus   = rules.Declare(&declared)
+	ruleFamilies = ruleStatus.Families()
+)
 
 func gauge(name, help string, labels ...string) *exposition.Family {
 	return declared.Gauge(name, help, labels...)

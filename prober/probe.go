@@ -54,15 +54,8 @@ func Probe(ctx context.Context, client *redis.Client, m *modules.Module, logger 
 			}
 			e.Emit(collectorSuccess, boolValue(err == nil), st.c.name)
 		}
-		if len(p.keyRules)+len(p.scripts) > 0 {
-			x := &rules{ctx: ctx, client: client, db: client.Options().DB, deadline: softDeadline(ctx)}
-			for _, kr := range p.keyRules {
-				x.run(kr, e, logger)
-			}
-			for _, sr := range p.scripts {
-				x.runScript(sr, e, logger)
-			}
-			broken = x.broken
+		if p.rules.Len() > 0 {
+			broken = p.rules.Run(ctx, client, softDeadline(ctx), e, logger)
 		}
 	}
 	switch {
@@ -142,29 +135,21 @@ func backoff(base time.Duration, n int) time.Duration {
 // cancellation are final.
 func retryable(ctx context.Context, err error) bool {
 	var idle *conn.IdleConnError
-	return ctx.Err() == nil && errors.As(err, &idle) && !guarded(err)
+	return ctx.Err() == nil && errors.As(err, &idle) && !conn.Refused(err)
 }
 
 // limitBroken returns the first reply that broke the module's limits or
 // the protocol's framing.
 func limitBroken(ping *redis.StatusCmd, cmds map[string]*redis.Cmd) error {
-	if guarded(ping.Err()) {
+	if conn.Refused(ping.Err()) {
 		return ping.Err()
 	}
 	for _, c := range cmds {
-		if guarded(c.Err()) {
+		if conn.Refused(c.Err()) {
 			return c.Err()
 		}
 	}
 	return nil
-}
-
-// guarded reports whether err is the connection guard refusing a reply: a
-// broken limit or bytes that are not RESP.
-func guarded(err error) bool {
-	var limit *conn.LimitError
-	var proto *conn.ProtocolError
-	return errors.As(err, &limit) || errors.As(err, &proto)
 }
 
 // softDeadline is when key rules stop starting round trips: a tenth of the

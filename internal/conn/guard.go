@@ -2,6 +2,7 @@ package conn
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math"
 	"net"
@@ -550,4 +551,12 @@ func mul(a, k int64) int64 {
 		return math.MaxInt64
 	}
 	return k * a
+}
+
+// Refused reports whether err is the guard refusing a reply: a broken limit
+// or bytes that are not RESP. The connection is closed; the probe fails.
+func Refused(err error) bool {
+	var limit *LimitError
+	var proto *ProtocolError
+	return errors.As(err, &limit) || errors.As(err, &proto)
 }

@@ -1,4 +1,4 @@
-package prober
+package rules
 
 import (
 	"context"
@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/go-kit/log"
 	dto "github.com/prometheus/client_model/go"
@@ -24,13 +23,7 @@ import (
 // the measure depends on it). No command writes, blocks or costs O(N) on a
 // big key: sizes come from STRLEN, LLEN, SCARD, ZCARD, HLEN, XLEN and
 // PFCOUNT, never from reading a whole value.
-var (
-	ruleSuccess   = gauge("redis_key_rule_success", "Whether the key or script rule ran without error (1) or not (0); a failed rule leaves the rest of the probe standing.", "rule")
-	ruleKeys      = gauge("redis_key_rule_keys", "Keys the rule matched and measured in this probe.", "rule")
-	ruleTruncated = gauge("redis_key_rule_truncated", "Whether max_keys or the probe deadline cut the rule short (1) or not (0).", "rule")
-	ruleFamilies  = []*exposition.Family{ruleSuccess, ruleKeys, ruleTruncated}
-)
-
+//
 // keyRule is a module's key rule with its families made.
 type keyRule struct {
 	*modules.KeyRule
@@ -40,7 +33,7 @@ type keyRule struct {
 	stream     [3]*exposition.Family
 }
 
-func newKeyRule(k *modules.KeyRule) *keyRule {
+func compileKey(k *modules.KeyRule) *keyRule {
 	r := &keyRule{KeyRule: k}
 	labels := slices.Sorted(maps.Keys(k.Labels))
 	static := slices.Clone(labels)
@@ -88,62 +81,6 @@ func ruleType(t string) dto.MetricType {
 		return dto.MetricType_COUNTER
 	}
 	return dto.MetricType_GAUGE
-}
-
-// rules runs the rules of one probe on one connection pool.
-type rules struct {
-	ctx      context.Context
-	client   *redis.Client
-	db       int       // the target's database, which each batch returns to
-	deadline time.Time // no new round trip starts past it
-	broken   error     // a reply broke the module's limits: no more round trips
-}
-
-var errDeadline = errors.New("probe deadline")
-
-// exec sends cmds in one pipelined round trip in database db, returning to
-// the target's database after, so that the pooled connection is as it was.
-func (x *rules) exec(db int, cmds [][]any) ([]*redis.Cmd, error) {
-	if err := x.ctx.Err(); err != nil {
-		return nil, err // the client went away, or the deadline passed
-	}
-	if time.Now().After(x.deadline) {
-		return nil, errDeadline
-	}
-	if x.broken != nil {
-		return nil, x.broken
-	}
-	pipe := x.client.Pipeline()
-	var sel *redis.Cmd
-	if db != x.db {
-		sel = pipe.Do(x.ctx, "SELECT", db)
-	}
-	out := make([]*redis.Cmd, len(cmds))
-	for i, args := range cmds {
-		out[i] = pipe.Do(x.ctx, args...)
-	}
-	if db != x.db {
-		pipe.Do(x.ctx, "SELECT", x.db)
-	}
-	_, err := pipe.Exec(x.ctx)
-	for _, c := range out {
-		if guarded(c.Err()) {
-			x.broken = c.Err()
-			return nil, x.broken
-		}
-	}
-	if err != nil && !isRedisError(err) {
-		return nil, err // the connection failed: nothing was answered
-	}
-	if sel != nil && sel.Err() != nil {
-		return nil, fmt.Errorf("SELECT %d: %w", db, sel.Err()) // the commands ran in another db
-	}
-	return out, nil
-}
-
-func isRedisError(err error) bool {
-	var re redis.Error
-	return errors.As(err, &re) || errors.Is(err, redis.Nil)
 }
 
 // aggregate is one label set's combined measure.
@@ -207,8 +144,8 @@ func (t *tally) emit(e *exposition.Emitter) {
 	}
 }
 
-// run measures the rule and emits its series and status.
-func (x *rules) run(r *keyRule, e *exposition.Emitter, logger log.Logger) {
+// runKey measures the rule and emits its series and status.
+func (x *runner) runKey(r *keyRule, e *exposition.Emitter, logger log.Logger) {
 	t := &tally{r: r, labels: map[string][]string{}, groups: map[string]*aggregate{}}
 	matched, truncated := 0, false
 	measure := func(keys []string) error {
@@ -244,9 +181,9 @@ func (x *rules) run(r *keyRule, e *exposition.Emitter, logger log.Logger) {
 	} else {
 		t.emit(e)
 	}
-	e.Emit(ruleSuccess, boolValue(err == nil), r.Metric)
-	e.Emit(ruleKeys, float64(matched), r.Metric)
-	e.Emit(ruleTruncated, boolValue(truncated), r.Metric)
+	e.Emit(x.status.success, boolValue(err == nil), r.Metric)
+	e.Emit(x.status.keys, float64(matched), r.Metric)
+	e.Emit(x.status.truncated, boolValue(truncated), r.Metric)
 }
 
 // Bounds of a SCAN walk against a target that may never end it: a key
@@ -260,7 +197,7 @@ const (
 // scan walks SCAN MATCH until the cursor completes, max_keys matched keys
 // are measured, scanLimit·max_keys keys were returned, or the deadline
 // comes. SCAN may return a key twice; each is measured once.
-func (x *rules) scan(r *keyRule, measure func([]string) error, truncated *bool) error {
+func (x *runner) scan(r *keyRule, measure func([]string) error, truncated *bool) error {
 	seen := map[string]bool{}
 	skipped := false // a key longer than maxKeyBytes
 	cursor := "0"
@@ -330,7 +267,7 @@ func (r *keyRule) labelsFor(key string) []string {
 }
 
 // measure takes the rule's measure of each key and adds it.
-func (x *rules) measure(r *keyRule, keys []string, t *tally) error {
+func (x *runner) measure(r *keyRule, keys []string, t *tally) error {
 	if r.Aggregate == "count" && r.Pattern != "" {
 		for _, k := range keys {
 			t.add(t.labels[k], 1) // SCAN found it: it exists
@@ -416,16 +353,9 @@ func readMeasure(r *keyRule, c *redis.Cmd) (float64, bool, error) {
 	return f, true, nil
 }
 
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
-}
-
 // byType measures lengths and streams: TYPE first, then the command that
 // fits each key's type, then PFCOUNT for the strings that are HyperLogLogs.
-func (x *rules) byType(r *keyRule, keys []string, t *tally) error {
+func (x *runner) byType(r *keyRule, keys []string, t *tally) error {
 	types := make([][]any, len(keys))
 	for i, k := range keys {
 		types[i] = []any{"TYPE", k}
@@ -478,7 +408,7 @@ func (x *rules) byType(r *keyRule, keys []string, t *tally) error {
 		k := keys[idx[j]]
 		n, err := out[j].Int64()
 		if err != nil {
-			return fmt.Errorf("%s: %s: %w", k, commandKey(cmds[j][:1]), err)
+			return fmt.Errorf("%s: %s: %w", k, cmds[j][0], err)
 		}
 		if r.Measure == "stream" {
 			j++
@@ -515,7 +445,7 @@ func lengthCommand(typ, key string) []any {
 
 // countHLL takes PFCOUNT of the strings that look like HyperLogLogs; one
 // that Redis does not take for one keeps its STRLEN, strlen[i].
-func (x *rules) countHLL(r *keyRule, keys []string, strlen []float64, t *tally) error {
+func (x *runner) countHLL(r *keyRule, keys []string, strlen []float64, t *tally) error {
 	if len(keys) == 0 {
 		return nil
 	}

@@ -1,4 +1,4 @@
-package prober
+package rules
 
 import (
 	"fmt"
@@ -20,7 +20,7 @@ type scriptRule struct {
 	static []string // values of the static labels, by sorted name
 }
 
-func newScriptRule(s *modules.ScriptRule) *scriptRule {
+func compileScript(s *modules.ScriptRule) *scriptRule {
 	r := &scriptRule{ScriptRule: s}
 	labels := slices.Sorted(maps.Keys(s.Labels))
 	for _, name := range labels {
@@ -40,7 +40,7 @@ func newScriptRule(s *modules.ScriptRule) *scriptRule {
 // runScript runs the script with EVALSHA_RO, and with EVAL_RO when Redis
 // does not have it cached yet: read-only either way, so a script that tries
 // to write fails instead.
-func (x *rules) runScript(r *scriptRule, e *exposition.Emitter, logger log.Logger) {
+func (x *runner) runScript(r *scriptRule, e *exposition.Emitter, logger log.Logger) {
 	args := []any{r.SHA1(), len(r.Keys)}
 	for _, k := range r.Keys {
 		args = append(args, k)
@@ -59,7 +59,7 @@ func (x *rules) runScript(r *scriptRule, e *exposition.Emitter, logger log.Logge
 	if err != nil {
 		logger.Log("msg", "Script rule failed", "rule", r.Metric, "err", err)
 	}
-	e.Emit(ruleSuccess, boolValue(err == nil), r.Metric)
+	e.Emit(x.status.success, boolValue(err == nil), r.Metric)
 }
 
 // emit reads a number, or a flat array of label value and number pairs.

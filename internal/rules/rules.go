@@ -1,0 +1,159 @@
+// Package rules runs a module's key and script rules on a probe's
+// connection: a key rule walks SCAN (or takes its listed keys) in bounded
+// batches and measures each batch in pipelined round trips; a script rule
+// runs a read-only Lua script. Each rule writes its own family and its
+// status into the probe's exposition; a failed rule leaves the rest of the
+// probe standing.
+//
+// The status families are declared by the program (Declare) in the same
+// exposition.Set as its collectors' families, so that their names are
+// reserved with the rest and documented with them.
+package rules
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/redis-probe/redis_probe_exporter/internal/conn"
+	"github.com/redis-probe/redis_probe_exporter/internal/exposition"
+	"github.com/redis-probe/redis_probe_exporter/modules"
+)
+
+// Status is the families every rule reports beside its own metric (script
+// rules: success only).
+type Status struct {
+	success, keys, truncated *exposition.Family
+}
+
+// Declare declares the status families in s. Call it once, at init, as
+// the program declares its other families.
+func Declare(s *exposition.Set) *Status {
+	return &Status{
+		success:   s.Gauge("redis_key_rule_success", "Whether the key or script rule ran without error (1) or not (0); a failed rule leaves the rest of the probe standing.", "rule"),
+		keys:      s.Gauge("redis_key_rule_keys", "Keys the rule matched and measured in this probe.", "rule"),
+		truncated: s.Gauge("redis_key_rule_truncated", "Whether max_keys or the probe deadline cut the rule short (1) or not (0).", "rule"),
+	}
+}
+
+// Families are the status families, in the order of docs/metrics.md.
+func (st *Status) Families() []*exposition.Family {
+	return []*exposition.Family{st.success, st.keys, st.truncated}
+}
+
+// Rules are a module's key and script rules with their families made:
+// compiled once, when the module's config loads, and run by every probe of
+// the module.
+type Rules struct {
+	status  *Status
+	keys    []*keyRule
+	scripts []*scriptRule
+}
+
+// Compile makes the rules of a module's keys: and scripts: entries, which
+// config validation has checked.
+func (st *Status) Compile(keys []modules.KeyRule, scripts []modules.ScriptRule) *Rules {
+	r := &Rules{status: st}
+	for i := range keys {
+		r.keys = append(r.keys, compileKey(&keys[i]))
+	}
+	for i := range scripts {
+		r.scripts = append(r.scripts, compileScript(&scripts[i]))
+	}
+	return r
+}
+
+// Len is the number of rules.
+func (r *Rules) Len() int { return len(r.keys) + len(r.scripts) }
+
+// Run runs the rules on client, key rules first, each writing its series
+// and status into e. No round trip starts after deadline (a rule it cuts
+// short reports itself truncated) or once ctx is done. Rules return to the
+// client's database after each batch, so that a pooled connection is left
+// as it was. It returns the reply the connection guard refused, if one
+// was: the probe fails, and no rule after it sends anything.
+func (r *Rules) Run(ctx context.Context, client *redis.Client, deadline time.Time, e *exposition.Emitter, logger log.Logger) (broken error) {
+	x := &runner{ctx: ctx, client: client, db: client.Options().DB, deadline: deadline, status: r.status}
+	for _, k := range r.keys {
+		x.runKey(k, e, logger)
+	}
+	for _, s := range r.scripts {
+		x.runScript(s, e, logger)
+	}
+	return x.broken
+}
+
+// runner runs the rules of one probe on one connection pool.
+type runner struct {
+	ctx      context.Context
+	client   *redis.Client
+	db       int       // the target's database, which each batch returns to
+	deadline time.Time // no new round trip starts past it
+	status   *Status
+	broken   error // a reply broke the module's limits: no more round trips
+}
+
+var errDeadline = errors.New("probe deadline")
+
+// exec sends cmds in one pipelined round trip in database db, returning to
+// the target's database after, so that the pooled connection is as it was.
+func (x *runner) exec(db int, cmds [][]any) ([]*redis.Cmd, error) {
+	if err := x.ctx.Err(); err != nil {
+		return nil, err // the client went away, or the deadline passed
+	}
+	if time.Now().After(x.deadline) {
+		return nil, errDeadline
+	}
+	if x.broken != nil {
+		return nil, x.broken
+	}
+	pipe := x.client.Pipeline()
+	var sel *redis.Cmd
+	if db != x.db {
+		sel = pipe.Do(x.ctx, "SELECT", db)
+	}
+	out := make([]*redis.Cmd, len(cmds))
+	for i, args := range cmds {
+		out[i] = pipe.Do(x.ctx, args...)
+	}
+	if db != x.db {
+		pipe.Do(x.ctx, "SELECT", x.db)
+	}
+	_, err := pipe.Exec(x.ctx)
+	for _, c := range out {
+		if conn.Refused(c.Err()) {
+			x.broken = c.Err()
+			return nil, x.broken
+		}
+	}
+	if err != nil && !isRedisError(err) {
+		return nil, err // the connection failed: nothing was answered
+	}
+	if sel != nil && sel.Err() != nil {
+		return nil, fmt.Errorf("SELECT %d: %w", db, sel.Err()) // the commands ran in another db
+	}
+	return out, nil
+}
+
+func isRedisError(err error) bool {
+	var re redis.Error
+	return errors.As(err, &re) || errors.Is(err, redis.Nil)
+}
+
+func boolValue(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
