@@ -1,6 +1,7 @@
 package prober
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"testing"
@@ -64,8 +65,36 @@ func TestInfoOnRecordedMaster(t *testing.T) {
 	if got["redis_keyspace_misses_total"].value != 1 || got["redis_error_replies_total"].value != 1 {
 		t.Errorf("misses %v, error replies %v; want 1 and 1", got["redis_keyspace_misses_total"], got["redis_error_replies_total"])
 	}
-	// Base units: server_time_usec 1795619106700693 less uptime 2 s.
+	// Base units: server_time_usec 1795619111070350 less uptime 7 s.
 	expect(t, got, map[string]float64{"redis_start_time_seconds": 1795619104})
+	expectExact(t, got, map[string]float64{
+		`redis_instance_info{maxmemory_policy="noeviction",os="Linux 6.18.44-fc-v657 x86_64",redis_build_id="ae4d7c971a948f0",redis_mode="standalone",redis_version="7.0.15",role="master",run_id="302de16c6a3ef4661974ed115e66f25cbbdf6407",tcp_port="17001"}`: 1,
+		"redis_start_time_seconds": 1795619104,
+	}, "redis_instance_info", "redis_start_time_seconds")
+	expectExact(t, got, map[string]float64{
+		`redis_db_keys{db="db0"}`:            2,
+		`redis_db_keys_expiring{db="db0"}`:   1,
+		`redis_db_avg_ttl_seconds{db="db0"}`: 97.149,
+		`redis_db_keys{db="db3"}`:            1,
+		`redis_db_keys_expiring{db="db3"}`:   0,
+		`redis_db_avg_ttl_seconds{db="db3"}`: 0,
+	}, familiesOf(t, "keyspace")...)
+	replica := `{slave_ip="127.0.0.1",slave_port="17002",slave_state="online"}`
+	expectExact(t, got, map[string]float64{
+		"redis_connected_slaves":                       1,
+		"redis_connected_slave_offset_bytes" + replica: 201,
+		"redis_connected_slave_lag_seconds" + replica:  1,
+		"redis_master_repl_offset":                     201,
+		"redis_second_repl_offset":                     -1,
+		"redis_repl_backlog_is_active":                 1,
+		"redis_replication_backlog_bytes":              1 << 20,
+		"redis_repl_backlog_first_byte_offset":         1,
+		"redis_repl_backlog_history_bytes":             201,
+		"redis_replica_resyncs_full_total":             1,
+		"redis_replica_partial_resync_accepted_total":  0,
+		"redis_replica_partial_resync_denied_total":    0,
+		"redis_slave_expires_tracked_keys":             0,
+	}, familiesOf(t, "replication")...)
 	for _, absent := range []string{"redis_master_link_up", "redis_used_memory_human"} {
 		for k := range got {
 			if k == absent || len(k) > len(absent) && k[:len(absent)+1] == absent+"{" {
@@ -77,17 +106,26 @@ func TestInfoOnRecordedMaster(t *testing.T) {
 
 func TestInfoOnRecordedReplica(t *testing.T) {
 	got := collectRecorded(t, "info_all_replica.txt")
-	expect(t, got, map[string]float64{
+	// The replication collector's every series: a replica's, no master's.
+	expectExact(t, got, map[string]float64{
 		`redis_master_link_up`: 1,
 		`redis_slave_info{master_host="127.0.0.1",master_port="17001",read_only="1"}`: 1,
-		`redis_slave_repl_offset`:       201,
-		`redis_master_sync_in_progress`: 0,
-		`redis_slave_priority`:          100,
-		`redis_connected_slaves`:        0,
-	})
-	if v := got["redis_master_last_io_seconds_ago"]; v.value < 0 || v.value > 10 {
-		t.Errorf("redis_master_last_io_seconds_ago = %v", v)
-	}
+		`redis_slave_repl_offset`:                     201,
+		`redis_master_sync_in_progress`:               0,
+		`redis_master_last_io_seconds_ago`:            2,
+		`redis_slave_priority`:                        100,
+		`redis_connected_slaves`:                      0,
+		"redis_master_repl_offset":                    201,
+		"redis_second_repl_offset":                    -1,
+		"redis_repl_backlog_is_active":                1,
+		"redis_replication_backlog_bytes":             1 << 20,
+		"redis_repl_backlog_first_byte_offset":        202,
+		"redis_repl_backlog_history_bytes":            0,
+		"redis_replica_resyncs_full_total":            0,
+		"redis_replica_partial_resync_accepted_total": 0,
+		"redis_replica_partial_resync_denied_total":   0,
+		"redis_slave_expires_tracked_keys":            0,
+	}, familiesOf(t, "replication")...)
 }
 
 // Every family has a valid, unique name; counters, and only counters, end
@@ -126,4 +164,38 @@ func TestCommandErrorAndLatencyStatsOnRecordedMaster(t *testing.T) {
 		`redis_latency_percentiles_seconds{cmd="set",quantile="0.999"}`:  7.007e-6,
 		`redis_latency_percentiles_seconds{cmd="psync",quantile="0.99"}`: 35.071e-6,
 	})
+
+	// Every series of the three collectors: the recorded commandstats,
+	// errorstats and latencystats lines, in base units.
+	seconds := func(usec float64) float64 { return usec / 1e6 } // as the collectors divide, at run time
+	commands := []struct {
+		cmd            string
+		calls, usec    float64
+		p50, p99, p999 float64 // microseconds
+	}{
+		{"info", 2, 210, 61.183, 149.503, 149.503},
+		{"get", 1, 4, 4.015, 4.015, 4.015},
+		{"ping", 1, 3, 3.007, 3.007, 3.007},
+		{"incr", 1, 3, 3.007, 3.007, 3.007},
+		{"select", 1, 1, 1.003, 1.003, 1.003},
+		{"set", 3, 16, 6.015, 7.007, 7.007},
+		{"replconf", 5, 63, 2.007, 59.135, 59.135},
+		{"psync", 1, 35, 35.071, 35.071, 35.071},
+	}
+	stats, latency := map[string]float64{}, map[string]float64{}
+	for _, c := range commands {
+		l := fmt.Sprintf(`{cmd=%q}`, c.cmd)
+		stats["redis_commands_total"+l] = c.calls
+		stats["redis_commands_duration_seconds_total"+l] = seconds(c.usec)
+		stats["redis_commands_rejected_calls_total"+l] = 0
+		stats["redis_commands_failed_calls_total"+l] = 0
+		latency["redis_latency_percentiles_seconds_count"+l] = c.calls
+		latency["redis_latency_percentiles_seconds_sum"+l] = seconds(c.usec)
+		for q, v := range map[string]float64{"0.5": c.p50, "0.99": c.p99, "0.999": c.p999} {
+			latency[fmt.Sprintf(`redis_latency_percentiles_seconds{cmd=%q,quantile=%q}`, c.cmd, q)] = seconds(v)
+		}
+	}
+	expectExact(t, got, stats, familiesOf(t, "commandstats")...)
+	expectExact(t, got, map[string]float64{`redis_errors_total{err="ERR"}`: 1}, familiesOf(t, "errorstats")...)
+	expectExact(t, got, latency, familiesOf(t, "latencystats")...)
 }

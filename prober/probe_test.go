@@ -16,6 +16,7 @@ import (
 )
 
 func TestProbeRealRedis(t *testing.T) {
+	began := time.Now()
 	s := redistest.StartRedis(t)
 	ctx := context.Background()
 	c := s.Client(t)
@@ -40,11 +41,35 @@ func TestProbeRealRedis(t *testing.T) {
 		`probe_collector_success{collector="replication"}`: 1,
 		"redis_connected_slaves":                           0,
 		"redis_memory_used_bytes":                          nan,
+		"redis_uptime_in_seconds":                          nan,
 		"probe_duration_seconds":                           nan,
 	})
-	if v := got["redis_uptime_in_seconds"].value; v < 0 || v > 60 {
-		t.Errorf("uptime %v", v)
+	// Whole seconds since the server started, which was after began.
+	if v, limit := got["redis_uptime_in_seconds"].value, math.Ceil(time.Since(began).Seconds()); v < 0 || v > limit {
+		t.Errorf("uptime %v, want from 0 to the %v s since the test began", v, limit)
 	}
+	// The probe's own families and one success per default collector;
+	// keyspace reports db0 alone (the SELECT 2 wrote nothing).
+	expectExact(t, got, map[string]float64{
+		"probe_success":          1,
+		"probe_duration_seconds": nan,
+		"redis_up":               1,
+		`probe_collector_success{collector="commandstats"}`: 1,
+		`probe_collector_success{collector="config"}`:       1,
+		`probe_collector_success{collector="errorstats"}`:   1,
+		`probe_collector_success{collector="info"}`:         1,
+		`probe_collector_success{collector="keyspace"}`:     1,
+		`probe_collector_success{collector="latency"}`:      1,
+		`probe_collector_success{collector="latencystats"}`: 1,
+		`probe_collector_success{collector="modules"}`:      1,
+		`probe_collector_success{collector="replication"}`:  1,
+		`probe_collector_success{collector="slowlog"}`:      1,
+	}, "probe_success", "probe_duration_seconds", "redis_up", "probe_collector_success")
+	expectExact(t, got, map[string]float64{
+		`redis_db_keys{db="db0"}`:            6,
+		`redis_db_keys_expiring{db="db0"}`:   1,
+		`redis_db_avg_ttl_seconds{db="db0"}`: nan,
+	}, familiesOf(t, "keyspace")...)
 	if v := got["redis_connected_clients"].value; v < 1 {
 		t.Errorf("connected clients %v, want at least the probe's own", v)
 	}

@@ -648,9 +648,11 @@ modules:
 		wantTimeout                         string // timeout_seconds the probe log reports
 	}{
 		{"nothing listening", down, "default", "", 0, 500 * time.Millisecond, "timeout_seconds=5"},
-		{"hanging peer, module timeout", hanging, "fast", "", 900 * time.Millisecond, 1500 * time.Millisecond, "timeout_seconds=1"},
-		{"hanging peer, scrape timeout less offset", hanging, "slow", "1.5", 900 * time.Millisecond, 1500 * time.Millisecond, "timeout_seconds=1"},
-		{"hanging peer, module timeout under scrape timeout", hanging, "fast", "10", 900 * time.Millisecond, 1500 * time.Millisecond, "timeout_seconds=1"},
+		// The deadline used is the log's timeout_seconds; the durations only
+		// tell 1s from the 5s and 10s modules, with room for a loaded machine.
+		{"hanging peer, module timeout", hanging, "fast", "", 900 * time.Millisecond, 4 * time.Second, "timeout_seconds=1"},
+		{"hanging peer, scrape timeout less offset", hanging, "slow", "1.5", 900 * time.Millisecond, 4 * time.Second, "timeout_seconds=1"},
+		{"hanging peer, module timeout under scrape timeout", hanging, "fast", "10", 900 * time.Millisecond, 4 * time.Second, "timeout_seconds=1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			q := url.Values{"target": {tc.target}, "module": {tc.module}}
