@@ -35,6 +35,7 @@ var prometheusConfigs = []struct {
 	{file: "prometheus-file-sd.yml", full: true},
 	{file: "prometheus-consul-sd.yml"},
 	{file: "prometheus-http-sd.yml"},
+	{file: "prometheus-sharded.yml"},
 }
 
 func TestPrometheusConfigs(t *testing.T) {
