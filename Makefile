@@ -2,6 +2,7 @@
 # make test: install what the tests need when missing, then gofmt, vet,
 #            staticcheck and the tests with the race detector.
 # make bench: benchmark a probe against a local Redis, and measure load.
+# make demo: a master, a replica, the exporter and Prometheus with the shipped rules, on loopback.
 
 GO      ?= go
 BIN     := bin/redis_probe_exporter
@@ -14,7 +15,7 @@ LDFLAGS := -X github.com/prometheus/common/version.Version=$(VERSION) \
 TEST_PACKAGES := redis-server redis-sentinel redis-tools prometheus openssl
 TEST_COMMANDS := redis-server redis-sentinel redis-cli prometheus promtool openssl
 
-.PHONY: build run test deps bench fmt
+.PHONY: build run test deps bench fmt demo
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/redis_probe_exporter
@@ -40,3 +41,6 @@ test: deps
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem ./prober/
 	./scripts/load.sh
+
+demo: deps
+	./scripts/demo.sh
