@@ -2,6 +2,7 @@
 # make test: install what the tests need when missing, then gofmt, vet,
 #            staticcheck and the tests with the race detector.
 # make bench: benchmark a probe against a local Redis, and measure load.
+# make image: a FROM scratch image with podman or buildah, inspected and run (scripts/image.sh).
 # make demo: a master, a replica, the exporter and Prometheus with the shipped rules, on loopback.
 
 GO      ?= go
@@ -15,7 +16,7 @@ LDFLAGS := -X github.com/prometheus/common/version.Version=$(VERSION) \
 TEST_PACKAGES := redis-server redis-sentinel redis-tools prometheus openssl
 TEST_COMMANDS := redis-server redis-sentinel redis-cli prometheus promtool openssl
 
-.PHONY: build run test deps bench fmt demo
+.PHONY: build run test deps bench fmt demo image
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/redis_probe_exporter
@@ -45,3 +46,6 @@ bench: deps
 
 demo: deps
 	./scripts/demo.sh
+
+image:
+	./scripts/image.sh
