@@ -70,11 +70,12 @@ func (r *Retries) setDefaults() {
 // 512KiB, 16MiB.
 type Bytes int64
 
-// UnmarshalYAML reads 1048576, "1024KiB" or "1MiB".
+// UnmarshalYAML reads 1048576, "1024KiB" or "1MiB"; 0 means the default,
+// as for every other limit.
 func (b *Bytes) UnmarshalYAML(n *yaml.Node) error {
 	if v, err := strconv.ParseInt(n.Value, 10, 64); err == nil && n.Kind == yaml.ScalarNode {
-		if v <= 0 {
-			return typeError(n, "invalid size %d: want a positive number of bytes", v)
+		if v < 0 {
+			return typeError(n, "invalid size %d: want a positive number of bytes, or 0 for the default", v)
 		}
 		*b = Bytes(v)
 		return nil
@@ -84,7 +85,7 @@ func (b *Bytes) UnmarshalYAML(n *yaml.Node) error {
 		return err
 	}
 	v, err := units.ParseBase2Bytes(s)
-	if err != nil || v <= 0 {
+	if err != nil || v < 0 {
 		return typeError(n, "invalid size %q: want bytes such as 65536 or 64KiB", s)
 	}
 	*b = Bytes(v)

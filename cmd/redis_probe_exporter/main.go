@@ -73,6 +73,9 @@ func run() int {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
+		for _, w := range holder.Config().Warnings() {
+			fmt.Fprintln(os.Stderr, "warning:", w)
+		}
 		checked := *configFile
 		if holder.Embedded() {
 			checked = "embedded default config (" + *configFile + " not found)"

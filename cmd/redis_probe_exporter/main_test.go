@@ -51,6 +51,7 @@ func TestConfigCheck(t *testing.T) {
 			yaml:       "auths:\n  prod:\n    password: pw\nmodules:\n  default:\n    timeout: 5s\n  lean:\n    auth: prod\n",
 			wantCode:   0,
 			wantStdout: []string{"%s: config is valid", "2 modules", "1 auths"},
+			wantStderr: []string{"warning: auths.prod: credentials without allowed_targets"},
 		},
 		{
 			name:       "unknown field",
