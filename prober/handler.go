@@ -94,7 +94,20 @@ func NewHandler(config *modules.Holder, pool *conn.Pool, hist *history.History, 
 		h.shed.WithLabelValues(limit)
 	}
 	reg.MustRegister(h.probes, h.duration, h.rejected, h.shed, h.coalesced, h.retries, h.inFlight)
+	h.initModules()
+	config.OnReload(h.initModules)
 	return h
+}
+
+// initModules makes each module's probe counters exist at 0, so that a
+// failure ratio has a series before the first failure.
+func (h *Handler) initModules() {
+	for name := range h.config.Config().Modules {
+		for _, result := range []string{"success", "failure"} {
+			h.probes.WithLabelValues(name, result)
+		}
+		h.retries.WithLabelValues(name)
+	}
 }
 
 func (h *Handler) reject(w http.ResponseWriter, status int, reason, msg string) {

@@ -443,9 +443,15 @@ modules:
 			t.Errorf("rejected_total{reason=%q} = %v, want %v", reason, v, n)
 		}
 	}
-	// A rejected request is not a probe.
-	if got := x.find("redis_probe_exporter_probes_total"); len(got) != 0 {
-		t.Errorf("probes_total counted rejected requests: %v", got)
+	// A rejected request is not a probe: every module's counters exist,
+	// at 0.
+	for _, c := range x.find("redis_probe_exporter_probes_total") {
+		if c.value != 0 {
+			t.Errorf("probes_total counted rejected requests: %v", c)
+		}
+	}
+	if got := len(x.find("redis_probe_exporter_probes_total")); got != 4 {
+		t.Errorf("%d probes_total series, want success and failure for each of the 2 modules", got)
 	}
 }
 
