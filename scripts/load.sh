@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Load figures for a probe against a local Redis: probes per second at
-# concurrency 1 and 16 next to bare INFO ALL round trips of the same Redis,
-# and CPU time per probe in the exporter and in Redis, read from /proc.
-# Needs redis-server, redis-benchmark (redis-tools) and wrk; make bench
-# installs what is missing.
+# Load figures for a probe against a local Redis, as ratios to a floor
+# measured in the same run on the same Redis (scripts/floor: an HTTP handler
+# that sends one pooled INFO ALL and writes the reply, the least any probe
+# can do): probes per second at concurrency 1 and 16, and CPU time per probe
+# in the exporter and in Redis, read from /proc. Needs redis-server and wrk;
+# make bench installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10}
@@ -18,16 +19,20 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 TICK=$(getconf CLK_TCK)
 
-rport=$(free_port); eport=$(free_port)
+rport=$(free_port); eport=$(free_port); fport=$(free_port)
 redis-server --port "$rport" --enable-debug-command yes --bind 127.0.0.1 --save '' --appendonly no --dir "$work" --logfile "$work/redis.log" &
 rpid=$!; pids+=("$rpid")
 go build -o "$work/exporter" ./cmd/redis_probe_exporter
+go build -o "$work/floor" ./scripts/floor
+"$work/floor" --listen="127.0.0.1:$fport" --redis="127.0.0.1:$rport" &
+fpid=$!; pids+=("$fpid")
 printf 'modules:\n  default:\n    timeout: 5s\n' > "$work/redis_probe.yml"
 GOGC=${GOGC:-100} "$work/exporter" --config.file="$work/redis_probe.yml" --web.listen-address="127.0.0.1:$eport" --log.level=warn &
 epid=$!; pids+=("$epid")
 wait_for() { for _ in $(seq 100); do "$@" >/dev/null 2>&1 && return; sleep 0.1; done; echo "not ready: $*" >&2; exit 1; }
 wait_for redis-cli -p "$rport" ping
 wait_for curl -sf "127.0.0.1:$eport/-/healthy"
+wait_for curl -sf "127.0.0.1:$fport/probe"
 redis-cli -p "$rport" debug populate 1000 >/dev/null
 url="http://127.0.0.1:$eport/probe?target=127.0.0.1:$rport"
 first=$(curl -s "$url&debug=true"); grep -q '^probe_success 1' <<<"$first" || { echo "probe failed: $first" >&2; exit 1; }
@@ -47,20 +52,27 @@ end
 LUA
 coalesced() { curl -s "127.0.0.1:$eport/metrics" | awk '/^redis_probe_exporter_probes_coalesced_total / {print $2}'; }
 
-echo "# redis $(redis-server --version | awk '{print $3}'), $(nproc) cores, ${DURATION}s per run"
-for run in "1 spread" "16 spread" "16 same"; do
-	read -r c mode <<<"$run"
-	t=$(( c < 2 ? 1 : 2 ))
-	script=(-s "$work/spread.lua"); [ "$mode" = same ] && script=()
-	e0=$(cpu_ticks "$epid"); r0=$(cpu_ticks "$rpid"); k0=$(coalesced)
-	out=$(wrk -t"$t" -c"$c" -d"${DURATION}s" --latency -H "Accept-Encoding: gzip" "${script[@]}" "$url") # as Prometheus asks
-	e1=$(cpu_ticks "$epid"); r1=$(cpu_ticks "$rpid"); k1=$(coalesced)
-	n=$(awk '/requests in/ {print $1}' <<<"$out")
-	rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-	p50=$(awk '$1=="50%" {print $2}' <<<"$out")
-	p99=$(awk '$1=="99%" {print $2}' <<<"$out")
-	info=$(redis-benchmark -p "$rport" -c "$c" -n $(( c * 20000 )) -q INFO ALL | awk -F'[: ]+' '/requests per second/ {for(i=1;i<=NF;i++) if ($i ~ /^[0-9.]+$/) {print $i; exit}}')
-	awk -v c="$c" -v mode="$mode" -v n="$n" -v k0="$k0" -v k1="$k1" -v rps="$rps" -v p50="$p50" -v p99="$p99" -v info="$info" -v de=$((e1-e0)) -v dr=$((r1-r0)) -v tick="$TICK" 'BEGIN {
-		printf "concurrency %2d, %s target%s: %8.0f probes/s, %4.1f%% coalesced (p50 %s, p99 %s) | bare INFO ALL %8.0f/s | probe = %.1fx an INFO round trip | CPU per probe: exporter %.3f ms, redis %.3f ms\n",
-			c, mode == "same" ? "one" : "16", mode == "same" ? "" : "s", rps, 100*(k1-k0)/n, p50, p99, info, info/rps, de/tick/n*1000, dr/tick/n*1000 }'
+# run PID URL C [wrk args…]: requests/s, p50, p99 and CPU ms per request
+# of PID and of Redis, and the share of probes coalesced.
+run() {
+	local pid=$1 u=$2 c=$3; shift 3
+	local t=$(( c < 2 ? 1 : 2 ))
+	local p0 r0 k0 p1 r1 k1 out
+	p0=$(cpu_ticks "$pid"); r0=$(cpu_ticks "$rpid"); k0=$(coalesced)
+	out=$(wrk -t"$t" -c"$c" -d"${DURATION}s" --latency -H "Accept-Encoding: gzip" "$@" "$u") # as Prometheus asks
+	p1=$(cpu_ticks "$pid"); r1=$(cpu_ticks "$rpid"); k1=$(coalesced)
+	awk -v dp=$((p1-p0)) -v dr=$((r1-r0)) -v k0="$k0" -v k1="$k1" -v tick="$TICK" '
+		/requests in/ {n=$1} /Requests\/sec/ {rps=$2} $1=="50%" {p50=$2} $1=="99%" {p99=$2}
+		END {printf "%.0f %s %s %.4f %.4f %.1f\n", rps, p50, p99, dp/tick/n*1000, dr/tick/n*1000, 100*(k1-k0)/n}' <<<"$out"
+}
+
+echo "# redis $(redis-server --version | awk '{print $3}'), $(nproc) cores, ${DURATION}s per run; ratios are exporter / floor"
+for c in 1 16; do
+	read -r frps fp50 fp99 fcpu fredis _ < <(run "$fpid" "http://127.0.0.1:$fport/probe" "$c")
+	read -r erps ep50 ep99 ecpu eredis ek < <(run "$epid" "$url" "$c" -s "$work/spread.lua")
+	awk -v c="$c" -v erps="$erps" -v frps="$frps" -v ecpu="$ecpu" -v fcpu="$fcpu" -v eredis="$eredis" -v fredis="$fredis" -v ep99="$ep99" -v fp99="$fp99" -v ek="$ek" 'BEGIN {
+		printf "concurrency %2d: exporter %6.0f probes/s (p99 %s), floor %6.0f/s (p99 %s): probes/s %.2fx | exporter CPU %.3f ms = %.2fx the floor'"'"'s %.3f ms | Redis CPU %.3f ms = %.2fx the floor'"'"'s %.3f ms | %.1f%% coalesced\n",
+			c, erps, ep99, frps, fp99, erps/frps, ecpu, ecpu/fcpu, fcpu, eredis, eredis/fredis, fredis, ek }'
 done
+read -r erps ep50 ep99 ecpu eredis ek < <(run "$epid" "$url" 16)
+printf 'concurrency 16, one target: %s probes/s (p99 %s), %s%% coalesced, exporter CPU %s ms, Redis CPU %s ms per answered probe\n' "$erps" "$ep99" "$ek" "$ecpu" "$eredis"
