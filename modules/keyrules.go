@@ -105,14 +105,28 @@ func (m *Module) validateRules(p string, reserved func(string) bool, add func(pa
 	}
 	for i := range m.Keys {
 		k, rp := &m.Keys[i], fmt.Sprintf("%s.keys[%d]", p, i)
-		claim(rp, k.RuleMetrics()...)
 		k.validate(rp, add)
+		claim(rp, append(k.RuleMetrics(), counterNames(k.Metric, k.Type)...)...)
 	}
 	for i := range m.Scripts {
 		s, rp := &m.Scripts[i], fmt.Sprintf("%s.scripts[%d]", p, i)
-		claim(rp, s.Metric)
 		s.validate(rp, add)
+		claim(rp, append([]string{s.Metric}, counterNames(s.Metric, s.Type)...)...)
 	}
+}
+
+// counterNames are the other names a counter's family has in OpenMetrics,
+// where a counter x_total is family x with samples x_total and x_created:
+// a rule may take none of them from the exporter's families or another
+// rule's.
+func counterNames(name, typ string) []string {
+	if typ != "counter" {
+		return nil
+	}
+	if base, ok := strings.CutSuffix(name, "_total"); ok {
+		return []string{base, base + "_created"}
+	}
+	return []string{name + "_total", name + "_created"}
 }
 
 func (k *KeyRule) validate(rp string, add func(path, format string, args ...any)) {

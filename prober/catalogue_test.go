@@ -23,3 +23,17 @@ func TestRuleNamesClashingWithSamplesRefused(t *testing.T) {
 		}
 	}
 }
+
+// A counter rule's OpenMetrics names count too: x_total is family x, with
+// x_created beside it.
+func TestCounterRuleNamesClashRefused(t *testing.T) {
+	for name, keys := range map[string]string{
+		"an exporter gauge as a counter's base":     "      - {metric: redis_connected_clients_total, key: k, type: counter}\n",
+		"a counter and another rule's _total gauge": "      - {metric: app_jobs, key: k, type: counter}\n      - {metric: app_jobs_total, key: k}\n",
+	} {
+		_, err := Catalogue().Parse([]byte("modules:\n  m:\n    keys:\n"+keys), "c.yml")
+		if err == nil || !strings.Contains(err.Error(), "c.yml:") || !strings.Contains(err.Error(), ": modules.m.keys[") {
+			t.Errorf("%s: error %v, want the rule refused with its line", name, err)
+		}
+	}
+}

@@ -43,6 +43,7 @@ type Handler struct {
 	coalesced prometheus.Counter
 	retries   *prometheus.CounterVec
 	inFlight  prometheus.Gauge
+	known     map[string]bool // modules whose series exist
 }
 
 // Options are the handler's settings from the command line.
@@ -56,7 +57,7 @@ type Options struct {
 func NewHandler(config *modules.Holder, pool *conn.Pool, hist *history.History, logger log.Logger, opts Options, reg prometheus.Registerer) *Handler {
 	h := &Handler{
 		config: config, pool: pool, history: hist, logger: logger, opts: opts,
-		admit: newAdmission(opts.MaxInFlight, opts.MaxPerTarget),
+		admit: newAdmission(opts.MaxInFlight, opts.MaxPerTarget), known: map[string]bool{},
 		probes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "redis_probe_exporter_probes_total",
 			Help: "Probes run, by module and result (success or failure).",
@@ -100,13 +101,25 @@ func NewHandler(config *modules.Holder, pool *conn.Pool, hist *history.History, 
 }
 
 // initModules makes each module's probe counters exist at 0, so that a
-// failure ratio has a series before the first failure.
+// failure ratio has a series before the first failure, and drops the
+// series of modules a reload removed. Loads run one at a time.
 func (h *Handler) initModules() {
-	for name := range h.config.Config().Modules {
+	modules := h.config.Config().Modules
+	for name := range h.known {
+		if modules[name] == nil {
+			gone := prometheus.Labels{"module": name}
+			h.probes.DeletePartialMatch(gone)
+			h.duration.DeletePartialMatch(gone)
+			h.retries.DeletePartialMatch(gone)
+			delete(h.known, name)
+		}
+	}
+	for name := range modules {
 		for _, result := range []string{"success", "failure"} {
 			h.probes.WithLabelValues(name, result)
 		}
 		h.retries.WithLabelValues(name)
+		h.known[name] = true
 	}
 }
 

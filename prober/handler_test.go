@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/redis-probe/redis_probe_exporter/internal/conn"
 	"github.com/redis-probe/redis_probe_exporter/internal/history"
@@ -66,5 +67,37 @@ func TestShippedConfigLoads(t *testing.T) {
 	}
 	if !c.Modules["cluster"].CollectorEnabled("cluster") || c.Modules["sentinel"].CollectorEnabled("config") {
 		t.Error("cluster or sentinel module collectors as not shipped")
+	}
+}
+
+// Every module's probe counters exist at 0 from load; a reload that removes
+// a module removes its series.
+func TestModuleCountersFollowReloads(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "redis_probe.yml")
+	write := func(cfg string) {
+		if err := os.WriteFile(file, []byte(cfg), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("modules:\n  default: {}\n  old: {}\n")
+	holder, err := modules.NewHolder(file, false, Catalogue())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := conn.NewPool(4, time.Minute, time.Hour)
+	t.Cleanup(pool.Close)
+	h := NewHandler(holder, pool, history.New(10, 1<<20), log.NewNopLogger(), Options{MaxInFlight: 4, MaxPerTarget: 4}, prometheus.NewRegistry())
+	if n := testutil.CollectAndCount(h.probes); n != 4 {
+		t.Errorf("%d probes_total series after load, want success and failure for 2 modules", n)
+	}
+	write("modules:\n  default: {}\n  new: {}\n")
+	if err := holder.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if n := testutil.CollectAndCount(h.probes); n != 4 {
+		t.Errorf("%d probes_total series after reload, want 4", n)
+	}
+	if got := testutil.ToFloat64(h.probes.WithLabelValues("new", "failure")); got != 0 {
+		t.Errorf("new module's failures = %v, want 0", got)
 	}
 }

@@ -439,6 +439,10 @@ func TestServiceAndServiceMonitor(t *testing.T) {
 	if ep.Port != port.Name || ep.Path != "/metrics" {
 		t.Errorf("ServiceMonitor endpoint = port %q path %q, want %q /metrics", ep.Port, ep.Path, port.Name)
 	}
+	// The shipped alerts select the exporter's job by this name.
+	if r := one(t, "ServiceMonitor relabeling", ep.RelabelConfigs); r.TargetLabel != "job" || r.Replacement == nil || *r.Replacement != "redis_probe_exporter" {
+		t.Errorf("ServiceMonitor relabeling %+v, want job set to redis_probe_exporter as the shipped alerts expect", r)
+	}
 
 	np := one(t, "NetworkPolicy", m.networkPolicies)
 	if !selects(&np.Spec.PodSelector, d.Spec.Template.Labels) {
