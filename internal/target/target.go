@@ -1,5 +1,6 @@
 // Package target parses the target= parameter of a probe: host:port, host,
-// redis://host:port[/db], rediss://host:port[/db] and unix:///path.
+// redis://host:port[/db], rediss://host:port[/db] (valkey:// and valkeys://
+// alike) and unix:///path.
 package target
 
 import (
@@ -89,15 +90,15 @@ func Parse(s string) (Target, error) {
 			return Target{}, errors.New("unix target path must be clean: no .., //, or trailing /")
 		}
 		return Target{Network: "unix", Host: u.Path}, nil
-	case "redis", "rediss":
+	case "redis", "rediss", "valkey", "valkeys": // Valkey's own names for the same protocol
 	default:
-		return Target{}, fmt.Errorf("unsupported target scheme %q: use redis, rediss or unix", u.Scheme)
+		return Target{}, fmt.Errorf("unsupported target scheme %q: use redis, rediss, valkey, valkeys or unix", u.Scheme)
 	}
 	t, err := parseHostPort(u.Host)
 	if err != nil {
 		return Target{}, err
 	}
-	t.TLS = u.Scheme == "rediss"
+	t.TLS = u.Scheme == "rediss" || u.Scheme == "valkeys"
 	if db := strings.TrimPrefix(u.Path, "/"); db != "" {
 		n, err := strconv.Atoi(db)
 		if err != nil || n < 0 {

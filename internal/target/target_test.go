@@ -17,6 +17,8 @@ func TestParse(t *testing.T) {
 		{"[::1]:7000", Target{Network: "tcp", Host: "::1", Port: 7000}, "[::1]:7000"},
 		{"::1", Target{Network: "tcp", Host: "::1", Port: 6379}, "[::1]:6379"},
 		{"redis://cache:6390/3", Target{Network: "tcp", Host: "cache", Port: 6390, DB: 3}, "cache:6390"},
+		{"valkey://cache:6390/3", Target{Network: "tcp", Host: "cache", Port: 6390, DB: 3}, "cache:6390"},
+		{"valkeys://cache:6390", Target{Network: "tcp", Host: "cache", Port: 6390, TLS: true}, "cache:6390"},
 		{"redis://cache", Target{Network: "tcp", Host: "cache", Port: 6379}, "cache:6379"},
 		{"rediss://cache:6380", Target{Network: "tcp", Host: "cache", Port: 6380, TLS: true}, "cache:6380"},
 		{"unix:///run/redis/redis.sock", Target{Network: "unix", Host: "/run/redis/redis.sock"}, "/run/redis/redis.sock"},
