@@ -9,8 +9,6 @@
 // out of the exporter's module graph. Run it with:
 //
 //	cd examples/kubernetes && go test -count=1 ./...
-//
-// -short skips building the exporter for the config check.
 package kubernetes
 
 import (
