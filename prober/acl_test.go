@@ -62,7 +62,7 @@ func TestReadmeACLIsEnough(t *testing.T) {
 		t.Fatal("probe failed")
 	}
 	for k, v := range got {
-		if (strings.HasPrefix(k, "probe_collector_success") || strings.HasPrefix(k, "redis_key_rule_success")) && v.value != 1 {
+		if (strings.HasPrefix(k, "probe_collector_success") || strings.HasPrefix(k, "redis_key_rule_success")) && v.Value != 1 {
 			t.Errorf("%s = 0 as the README's least-privilege user", k)
 		}
 	}

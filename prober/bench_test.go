@@ -118,7 +118,7 @@ func BenchmarkKeyRuleScan(b *testing.B) {
 					cancel()
 					release()
 					got := samples(b, g)
-					if got[`redis_key_rule_success{rule="`+m.Keys[0].Metric+`"}`].value != 1 {
+					if got[`redis_key_rule_success{rule="`+m.Keys[0].Metric+`"}`].Value != 1 {
 						b.Fatal("rule failed")
 					}
 				}

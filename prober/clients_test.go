@@ -105,8 +105,8 @@ func TestClientsOnRecordedList(t *testing.T) {
 	}
 	expectExact(t, got, want, familiesOf(t, "clients")...)
 	for k, s := range withPrefix(got, "redis_client_") {
-		if s.typ.String() != "GAUGE" {
-			t.Errorf("%s is a %v", k, s.typ)
+		if s.Typ.String() != "GAUGE" {
+			t.Errorf("%s is a %v", k, s.Typ)
 		}
 	}
 
@@ -307,10 +307,10 @@ func TestClientsRealRedis(t *testing.T) {
 	}, familiesOf(t, "clients")...)
 	total := 0.0
 	for _, s := range withPrefix(got, "redis_client_connections{") {
-		total += s.value
+		total += s.Value
 	}
-	if total != got["redis_connected_clients"].value {
-		t.Errorf("connections sum to %v, INFO says %v clients", total, got["redis_connected_clients"].value)
+	if total != got["redis_connected_clients"].Value {
+		t.Errorf("connections sum to %v, INFO says %v clients", total, got["redis_connected_clients"].Value)
 	}
 	for _, c := range []struct {
 		name string
@@ -322,15 +322,15 @@ func TestClientsRealRedis(t *testing.T) {
 		{"redis_client_oldest_idle_seconds", 1},
 		{"redis_client_oldest_age_seconds", 1},
 	} {
-		if v, ok := got[c.name]; !ok || v.value < c.min || v.value > 1e9 {
-			t.Errorf("%s = %v (present %v), want at least %v", c.name, v.value, ok, c.min)
+		if v, ok := got[c.name]; !ok || v.Value < c.min || v.Value > 1e9 {
+			t.Errorf("%s = %v (present %v), want at least %v", c.name, v.Value, ok, c.min)
 		}
 	}
-	if got["redis_client_max_total_memory_bytes"].value < got["redis_client_max_output_buffer_bytes"].value {
-		t.Errorf("max total memory %v below max output buffer %v", got["redis_client_max_total_memory_bytes"].value, got["redis_client_max_output_buffer_bytes"].value)
+	if got["redis_client_max_total_memory_bytes"].Value < got["redis_client_max_output_buffer_bytes"].Value {
+		t.Errorf("max total memory %v below max output buffer %v", got["redis_client_max_total_memory_bytes"].Value, got["redis_client_max_output_buffer_bytes"].Value)
 	}
-	if got["redis_client_oldest_age_seconds"].value < got["redis_client_oldest_idle_seconds"].value {
-		t.Errorf("oldest age %v below oldest idle %v", got["redis_client_oldest_age_seconds"].value, got["redis_client_oldest_idle_seconds"].value)
+	if got["redis_client_oldest_age_seconds"].Value < got["redis_client_oldest_idle_seconds"].Value {
+		t.Errorf("oldest age %v below oldest idle %v", got["redis_client_oldest_age_seconds"].Value, got["redis_client_oldest_idle_seconds"].Value)
 	}
 
 	// client_series: 2 gives the two most idle clients, not the probe.
@@ -345,9 +345,9 @@ func TestClientsRealRedis(t *testing.T) {
 	}
 	most := 0.0
 	for k, s := range idle {
-		most = max(most, s.value)
-		if s.value < 1 {
-			t.Errorf("%s = %v: not among the most idle", k, s.value)
+		most = max(most, s.Value)
+		if s.Value < 1 {
+			t.Errorf("%s = %v: not among the most idle", k, s.Value)
 		}
 		for _, f := range []string{"redis_client_age_seconds", "redis_client_total_memory_bytes"} {
 			if _, ok := got[f+strings.TrimPrefix(k, "redis_client_idle_seconds")]; !ok {
@@ -355,7 +355,7 @@ func TestClientsRealRedis(t *testing.T) {
 			}
 		}
 	}
-	if oldest := got["redis_client_oldest_idle_seconds"].value; most != oldest {
+	if oldest := got["redis_client_oldest_idle_seconds"].Value; most != oldest {
 		t.Errorf("most idle series %v, oldest idle %v", most, oldest)
 	}
 
@@ -367,7 +367,7 @@ func TestClientsRealRedis(t *testing.T) {
 	expect(t, got, map[string]float64{"redis_client_series_truncated": 0})
 	total = 0
 	for _, s := range withPrefix(got, "redis_client_connections{") {
-		total += s.value
+		total += s.Value
 	}
 	idle = withPrefix(got, "redis_client_idle_seconds{")
 	if float64(len(idle)) != total {
@@ -380,11 +380,11 @@ func TestClientsRealRedis(t *testing.T) {
 		if _, err := strconv.ParseUint(id[:strings.Index(id, `"`)], 10, 64); err != nil || !strings.Contains(labels, `addr="127.0.0.1:`) {
 			t.Errorf("labels %s", labels)
 		}
-		if strings.Contains(labels, `name="",user="default"`) && s.value == 0 {
+		if strings.Contains(labels, `name="",user="default"`) && s.Value == 0 {
 			self++
 		}
 		if strings.Contains(labels, `name="reader"`) {
-			readerMem = got["redis_client_total_memory_bytes"+labels].value
+			readerMem = got["redis_client_total_memory_bytes"+labels].Value
 		}
 	}
 	if self != 1 {

@@ -56,7 +56,7 @@ func checkNodeInfo(t *testing.T, got map[string]sample, key string) {
 			infos = append(infos, k)
 		}
 	}
-	if len(infos) != 1 || infos[0] != key || got[key].value != 1 {
+	if len(infos) != 1 || infos[0] != key || got[key].Value != 1 {
 		t.Errorf("node info series %v, want %s = 1", infos, key)
 	}
 }
@@ -112,34 +112,34 @@ func TestClusterCollector(t *testing.T) {
 			nodeInfoKey(ids[s], "master", ""):                              1,
 		}, exact...)
 		checkNodeInfo(t, got, nodeInfoKey(ids[s], "master", ""))
-		slots := got["redis_cluster_node_slots"].value
+		slots := got["redis_cluster_node_slots"].Value
 		if slots != 5461 && slots != 5462 {
 			t.Errorf("master %s serves %v slots, want 5461 or 5462", s.Addr(), slots)
 		}
 		slotsOf[s] = slots
 		sum += slots
-		if e := got["redis_cluster_current_epoch"].value; e < 3 || got["redis_cluster_my_epoch"].value < 1 {
-			t.Errorf("current epoch %v, my epoch %v", e, got["redis_cluster_my_epoch"].value)
+		if e := got["redis_cluster_current_epoch"].Value; e < 3 || got["redis_cluster_my_epoch"].Value < 1 {
+			t.Errorf("current epoch %v, my epoch %v", e, got["redis_cluster_my_epoch"].Value)
 		}
 		// Nodes gossip several times a second; the totals add up the types.
 		for _, dir := range []string{"sent", "received"} {
 			total := got["redis_cluster_messages_"+dir+"_total"]
-			if total.value <= 0 || total.typ.String() != "COUNTER" {
+			if total.Value <= 0 || total.Typ.String() != "COUNTER" {
 				t.Errorf("redis_cluster_messages_%s_total = %+v", dir, total)
 			}
 			var byType float64
 			for _, k := range clusterSeries(got) {
 				if strings.HasPrefix(k, fmt.Sprintf(`redis_cluster_stats_messages_total{direction=%q,type=`, dir)) {
-					byType += got[k].value
+					byType += got[k].Value
 				}
 			}
-			if byType != total.value {
-				t.Errorf("%s messages by type add up to %v, total %v", dir, byType, total.value)
+			if byType != total.Value {
+				t.Errorf("%s messages by type add up to %v, total %v", dir, byType, total.Value)
 			}
 		}
 		for _, k := range []string{`redis_cluster_stats_messages_total{direction="sent",type="ping"}`, `redis_cluster_stats_messages_total{direction="received",type="pong"}`} {
-			if got[k].value <= 0 {
-				t.Errorf("%s = %v, want > 0", k, got[k].value)
+			if got[k].Value <= 0 {
+				t.Errorf("%s = %v, want > 0", k, got[k].Value)
 			}
 		}
 	}
@@ -178,8 +178,8 @@ func TestClusterCollector(t *testing.T) {
 	deadReplica.Stop()
 	redistest.WaitFor(t, 15*time.Second, func() error {
 		got := probe(survivor)
-		if got["redis_cluster_state"].value != 1 {
-			t.Errorf("cluster_state %v after a replica died", got["redis_cluster_state"].value)
+		if got["redis_cluster_state"].Value != 1 {
+			t.Errorf("cluster_state %v after a replica died", got["redis_cluster_state"].Value)
 		}
 		return wantSeries(got, map[string]float64{
 			"redis_cluster_node_failed_nodes":                              1,
@@ -231,8 +231,8 @@ func wantSeries(got map[string]sample, want map[string]float64) error {
 	for k, v := range want {
 		if s, ok := got[k]; !ok {
 			bad = append(bad, "missing "+k)
-		} else if s.value != v {
-			bad = append(bad, fmt.Sprintf("%s = %v, want %v", k, s.value, v))
+		} else if s.Value != v {
+			bad = append(bad, fmt.Sprintf("%s = %v, want %v", k, s.Value, v))
 		}
 	}
 	if len(bad) > 0 {
@@ -321,8 +321,8 @@ func TestClusterCollectorRecordedSuspectedFailure(t *testing.T) {
 	}
 	expectExact(t, got, want, familiesOf(t, "cluster")...)
 	for k, s := range got {
-		if strings.HasSuffix(strings.SplitN(k, "{", 2)[0], "_total") != (s.typ.String() == "COUNTER") {
-			t.Errorf("%s is a %s", k, s.typ)
+		if strings.HasSuffix(strings.SplitN(k, "{", 2)[0], "_total") != (s.Typ.String() == "COUNTER") {
+			t.Errorf("%s is a %s", k, s.Typ)
 		}
 	}
 }

@@ -60,31 +60,31 @@ func TestLatencyAndSlowlog(t *testing.T) {
 		`redis_latency_spike_duration_seconds{event_name="command"}`:       nan,
 		`redis_latency_spike_max_duration_seconds{event_name="command"}`:   nan,
 	}, familiesOf(t, "latency")...)
-	if d := got["redis_last_slow_execution_duration_seconds"].value; d < 0.05 || d > sleepTook {
+	if d := got["redis_last_slow_execution_duration_seconds"].Value; d < 0.05 || d > sleepTook {
 		t.Errorf("last slow execution %v s, want from 0.05 to the %v s DEBUG SLEEP took", d, sleepTook)
 	}
-	if ts := got["redis_slowlog_last_timestamp_seconds"].value; ts < float64(before) || ts > float64(after) {
+	if ts := got["redis_slowlog_last_timestamp_seconds"].Value; ts < float64(before) || ts > float64(after) {
 		t.Errorf("slow log timestamp %v, want from %d to %d", ts, before, after)
 	}
 	for _, f := range []string{"redis_latency_spike_duration_seconds", "redis_latency_spike_max_duration_seconds"} {
-		if d := got[f+`{event_name="command"}`].value; d < 0.05 || d > sleepTook {
+		if d := got[f+`{event_name="command"}`].Value; d < 0.05 || d > sleepTook {
 			t.Errorf("%s %v, want from 0.05 to the %v s DEBUG SLEEP took", f, d, sleepTook)
 		}
 	}
-	if ts := got[`redis_latency_spike_last_timestamp_seconds{event_name="command"}`].value; ts < float64(before) || ts > float64(after) {
+	if ts := got[`redis_latency_spike_last_timestamp_seconds{event_name="command"}`].Value; ts < float64(before) || ts > float64(after) {
 		t.Errorf("latency spike timestamp %v, want from %d to %d", ts, before, after)
 	}
 	// The histogram's buckets are cumulative and end at the call count.
 	var last float64
 	for k, v := range got {
 		if strings.HasPrefix(k, `redis_commands_latency_seconds_bucket{cmd="set"`) {
-			last = max(last, v.value)
+			last = max(last, v.Value)
 		}
 	}
 	if last != 3 {
 		t.Errorf("SET buckets reach %v, want 3", last)
 	}
-	if sum := got[`redis_commands_latency_seconds_sum{cmd="set"}`].value; sum <= 0 || sum > setsTook {
+	if sum := got[`redis_commands_latency_seconds_sum{cmd="set"}`].Value; sum <= 0 || sum > setsTook {
 		t.Errorf("SET latency sum %v s, want above 0 and at most the %v s the three SETs took", sum, setsTook)
 	}
 	got, _ = probeTarget(t, s.Addr(), mustModule(t, "    timeout: 2s\n"), nil)
@@ -217,7 +217,7 @@ func TestCollectorFailureLeavesProbeStanding(t *testing.T) {
 		t.Fatal("probe as a restricted user failed")
 	}
 	for _, c := range []string{"config", "slowlog", "latency", "modules"} {
-		if v := got[fmt.Sprintf(`probe_collector_success{collector=%q}`, c)]; v.value != 0 {
+		if v := got[fmt.Sprintf(`probe_collector_success{collector=%q}`, c)]; v.Value != 0 {
 			t.Errorf("%s succeeded for a user without @admin", c)
 		}
 	}

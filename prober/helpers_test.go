@@ -8,9 +8,7 @@ import (
 	"io"
 	"maps"
 	"os"
-	"os/exec"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,109 +16,15 @@ import (
 
 	"github.com/go-kit/log"
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redis-probe/redis_probe_exporter/internal/conn"
 	"github.com/redis-probe/redis_probe_exporter/internal/exposition"
 	"github.com/redis-probe/redis_probe_exporter/internal/target"
 	"github.com/redis-probe/redis_probe_exporter/modules"
+
+	"github.com/redis-probe/redis_probe_exporter/internal/exptest"
 )
-
-// sample is one series: its type and value, keyed by `name{l="v",…}` with
-// labels sorted.
-type sample struct {
-	typ   dto.MetricType
-	value float64
-}
-
-func samples(t testing.TB, result io.WriterTo) map[string]sample {
-	t.Helper()
-	mfs := gather(t, result)
-	out := map[string]sample{}
-	for _, mf := range mfs {
-		for _, d := range mf.GetMetric() {
-			addSample(t, out, mf.GetName(), d)
-		}
-	}
-	return out
-}
-
-// gather parses a probe's exposition back into families, checking it is
-// valid text format on the way.
-func gather(t testing.TB, result io.WriterTo) []*dto.MetricFamily {
-	t.Helper()
-	var buf bytes.Buffer
-	if _, err := result.WriteTo(&buf); err != nil {
-		t.Fatal(err)
-	}
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	byName, err := parser.TextToMetricFamilies(&buf)
-	if err != nil {
-		t.Fatalf("invalid exposition: %v", err)
-	}
-	mfs := make([]*dto.MetricFamily, 0, len(byName))
-	for _, name := range slices.Sorted(maps.Keys(byName)) {
-		mfs = append(mfs, byName[name])
-	}
-	return mfs
-}
-
-// addSample adds d's series: a gauge or counter as itself, a summary or
-// histogram as its _sum, _count and quantile or bucket series.
-func addSample(t testing.TB, out map[string]sample, name string, d *dto.Metric) {
-	t.Helper()
-	var labels []string
-	for _, lp := range d.GetLabel() {
-		labels = append(labels, lp.GetName()+`="`+lp.GetValue()+`"`)
-	}
-	add := func(name string, typ dto.MetricType, v float64, extra ...string) {
-		l := append(slices.Clone(labels), extra...)
-		sort.Strings(l)
-		key := name
-		if len(l) > 0 {
-			key += "{" + strings.Join(l, ",") + "}"
-		}
-		if _, dup := out[key]; dup {
-			t.Errorf("duplicate series %s", key)
-		}
-		out[key] = sample{typ: typ, value: v}
-	}
-	switch {
-	case d.Counter != nil:
-		add(name, dto.MetricType_COUNTER, d.GetCounter().GetValue())
-	case d.Summary != nil:
-		s := d.GetSummary()
-		add(name+"_sum", dto.MetricType_SUMMARY, s.GetSampleSum())
-		add(name+"_count", dto.MetricType_SUMMARY, float64(s.GetSampleCount()))
-		for _, q := range s.GetQuantile() {
-			add(name, dto.MetricType_SUMMARY, q.GetValue(), fmt.Sprintf(`quantile="%v"`, q.GetQuantile()))
-		}
-	case d.Histogram != nil:
-		h := d.GetHistogram()
-		add(name+"_sum", dto.MetricType_HISTOGRAM, h.GetSampleSum())
-		add(name+"_count", dto.MetricType_HISTOGRAM, float64(h.GetSampleCount()))
-		for _, b := range h.GetBucket() {
-			add(name+"_bucket", dto.MetricType_HISTOGRAM, float64(b.GetCumulativeCount()), fmt.Sprintf(`le="%v"`, b.GetUpperBound()))
-		}
-	default:
-		add(name, dto.MetricType_GAUGE, d.GetGauge().GetValue())
-	}
-}
-
-func expect(t *testing.T, got map[string]sample, want map[string]float64) {
-	t.Helper()
-	for k, v := range want {
-		s, ok := got[k]
-		switch {
-		case !ok:
-			t.Errorf("missing %s", k)
-		case v == v && s.value != v:
-			t.Errorf("%s = %v, want %v", k, s.value, v)
-		}
-	}
-}
 
 func mustModule(t testing.TB, yamlText string) *modules.Module {
 	t.Helper()
@@ -171,18 +75,6 @@ func probeRules(t testing.TB, addr string, m *modules.Module, auth *modules.Auth
 	return probeClient(t, client, m)
 }
 
-// promtoolCheck fails the test unless promtool check metrics is silent on
-// the exposition text.
-func promtoolCheck(t *testing.T, exposition string) {
-	t.Helper()
-	cmd := exec.Command("promtool", "check", "metrics")
-	cmd.Stdin = strings.NewReader(exposition)
-	out, err := cmd.CombinedOutput()
-	if err != nil || len(strings.TrimSpace(string(out))) > 0 {
-		t.Errorf("promtool check metrics: %v\n%s", err, out)
-	}
-}
-
 // expectExact is expect, and fails besides on every series of the selected
 // families that want does not name, so that an unwanted series fails the
 // test. A selector is a declared family's name, which selects its series (a
@@ -213,7 +105,7 @@ func expectExact(t *testing.T, got map[string]sample, want map[string]float64, s
 	for _, k := range slices.Sorted(maps.Keys(got)) {
 		name, _, _ := strings.Cut(k, "{")
 		if _, wanted := want[k]; names[name] && !wanted {
-			t.Errorf("unexpected %s = %v", k, got[k].value)
+			t.Errorf("unexpected %s = %v", k, got[k].Value)
 		}
 	}
 }
@@ -343,4 +235,31 @@ func recordedReplies(t testing.TB, file string) []any {
 		}
 		out = append(out, v)
 	}
+}
+
+// sample and the helpers below read a result back through exptest.
+type sample = exptest.Sample
+
+var (
+	expect        = exptest.Expect
+	promtoolCheck = exptest.PromtoolCheck
+)
+
+func samples(t testing.TB, result io.WriterTo) map[string]sample {
+	t.Helper()
+	return exptest.Samples(t, written(t, result))
+}
+
+func gather(t testing.TB, result io.WriterTo) []*dto.MetricFamily {
+	t.Helper()
+	return exptest.Gather(t, written(t, result))
+}
+
+func written(t testing.TB, result io.WriterTo) *bytes.Buffer {
+	t.Helper()
+	var buf bytes.Buffer
+	if _, err := result.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return &buf
 }

@@ -58,11 +58,11 @@ func TestInfoOnRecordedMaster(t *testing.T) {
 		`redis_cluster_enabled`:         0,
 	})
 	for _, k := range []string{"redis_commands_processed_total", "redis_keyspace_misses_total", "redis_cpu_user_seconds_total", "redis_error_replies_total"} {
-		if got[k].typ != dto.MetricType_COUNTER {
-			t.Errorf("%s is %v, want a counter", k, got[k].typ)
+		if got[k].Typ != dto.MetricType_COUNTER {
+			t.Errorf("%s is %v, want a counter", k, got[k].Typ)
 		}
 	}
-	if got["redis_keyspace_misses_total"].value != 1 || got["redis_error_replies_total"].value != 1 {
+	if got["redis_keyspace_misses_total"].Value != 1 || got["redis_error_replies_total"].Value != 1 {
 		t.Errorf("misses %v, error replies %v; want 1 and 1", got["redis_keyspace_misses_total"], got["redis_error_replies_total"])
 	}
 	// Base units: server_time_usec 1795619111070350 less uptime 7 s.

@@ -57,8 +57,8 @@ func TestKeyRuleFailureIsIsolated(t *testing.T) {
 		switch name, _, _ := strings.Cut(k, "{"); {
 		case name == "t_bad" || name == "t_wrongtype" || name == "t_writes":
 			t.Errorf("a failed rule emitted %s", k)
-		case name == "probe_collector_success" && v.value != 1:
-			t.Errorf("%s = %v: a failed rule touched a collector", k, v.value)
+		case name == "probe_collector_success" && v.Value != 1:
+			t.Errorf("%s = %v: a failed rule touched a collector", k, v.Value)
 		}
 	}
 }

@@ -45,7 +45,7 @@ func TestProbeRealRedis(t *testing.T) {
 		"probe_duration_seconds":                           nan,
 	})
 	// Whole seconds since the server started, which was after began.
-	if v, limit := got["redis_uptime_in_seconds"].value, math.Ceil(time.Since(began).Seconds()); v < 0 || v > limit {
+	if v, limit := got["redis_uptime_in_seconds"].Value, math.Ceil(time.Since(began).Seconds()); v < 0 || v > limit {
 		t.Errorf("uptime %v, want from 0 to the %v s since the test began", v, limit)
 	}
 	// The probe's own families and one success per default collector;
@@ -70,7 +70,7 @@ func TestProbeRealRedis(t *testing.T) {
 		`redis_db_keys_expiring{db="db0"}`:   1,
 		`redis_db_avg_ttl_seconds{db="db0"}`: nan,
 	}, familiesOf(t, "keyspace")...)
-	if v := got["redis_connected_clients"].value; v < 1 {
+	if v := got["redis_connected_clients"].Value; v < 1 {
 		t.Errorf("connected clients %v, want at least the probe's own", v)
 	}
 	version := redisVersion(t)
@@ -154,7 +154,7 @@ func TestProbeReplication(t *testing.T) {
 			}
 		}
 		slices.Sort(ports)
-		return got["redis_connected_slaves"].value, ports
+		return got["redis_connected_slaves"].Value, ports
 	}
 	want := []string{fmt.Sprint(replicas[0].Port), fmt.Sprint(replicas[1].Port)}
 	slices.Sort(want)

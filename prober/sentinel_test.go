@@ -57,8 +57,8 @@ func expectCollectorsSucceeded(t *testing.T, got map[string]sample, module strin
 			continue
 		}
 		k := fmt.Sprintf(`probe_collector_success{collector=%q}`, c.name)
-		if s, ok := got[k]; !ok || s.value != 1 {
-			t.Errorf("%s = %v (present %v), want 1", k, s.value, ok)
+		if s, ok := got[k]; !ok || s.Value != 1 {
+			t.Errorf("%s = %v (present %v), want 1", k, s.Value, ok)
 		}
 	}
 }
@@ -119,14 +119,14 @@ func TestSentinelCollector(t *testing.T) {
 		if !present {
 			return fmt.Errorf("no redis_sentinel_master_ok_slaves")
 		}
-		if okSlaves.value != 0 {
-			return fmt.Errorf("ok_slaves %v, want 0", okSlaves.value)
+		if okSlaves.Value != 0 {
+			return fmt.Errorf("ok_slaves %v, want 0", okSlaves.Value)
 		}
-		if v := got["redis_sentinel_master_slaves"+l]; v.value != 1 {
-			t.Errorf("slaves %v after the replica died, want 1", v.value)
+		if v := got["redis_sentinel_master_slaves"+l]; v.Value != 1 {
+			t.Errorf("slaves %v after the replica died, want 1", v.Value)
 		}
-		if v := got["redis_sentinel_master_status"+l]; v.value != 1 {
-			t.Errorf("master_status %v after the replica died, want 1", v.value)
+		if v := got["redis_sentinel_master_status"+l]; v.Value != 1 {
+			t.Errorf("master_status %v after the replica died, want 1", v.Value)
 		}
 		return nil
 	}, s.Log)

@@ -39,11 +39,11 @@ func TestEmitterWritesValidText(t *testing.T) {
 		`t_size_bytes_count`:                            5,
 		`t_size_bytes_sum`:                              2.5,
 	} {
-		if g, ok := got[k]; !ok || g.value != want {
-			t.Errorf("%s = %v (present %v), want %v", k, g.value, ok, want)
+		if g, ok := got[k]; !ok || g.Value != want {
+			t.Errorf("%s = %v (present %v), want %v", k, g.Value, ok, want)
 		}
 	}
-	if v := got[`t_value{a="x",z="nan"}`].value; !math.IsNaN(v) {
+	if v := got[`t_value{a="x",z="nan"}`].Value; !math.IsNaN(v) {
 		t.Errorf("NaN came back as %v", v)
 	}
 	var buf bytes.Buffer
@@ -271,7 +271,7 @@ func TestEmitterManySeries(t *testing.T) {
 	if n, _ := e.Duplicates(); n != 1000 || len(e.ids) != 1000 {
 		t.Errorf("%d dropped and %d kept, want 1000 and 1000", n, len(e.ids))
 	}
-	if got := samples(t, e); len(got) != 1000 || got[`t_gauge{group="g",user="999"}`].value != 999 {
+	if got := samples(t, e); len(got) != 1000 || got[`t_gauge{group="g",user="999"}`].Value != 999 {
 		t.Errorf("%d series parsed, want 1000", len(got))
 	}
 }
@@ -291,7 +291,7 @@ func TestEmitterDeclaredFamilies(t *testing.T) {
 	e.Emit(collectorSuccess, 0, "info")
 	e.Emit(collectorSuccess, 1, "info\xff")
 	got := samples(t, e)
-	if len(got) != 2 || got[`probe_collector_success{collector="info"}`].value != 1 {
+	if len(got) != 2 || got[`probe_collector_success{collector="info"}`].Value != 1 {
 		t.Errorf("got %v, want info=1 and info\uFFFD=1", got)
 	}
 	if n, example := e.Duplicates(); n != 1 || example != `probe_collector_success{collector="info"}` {

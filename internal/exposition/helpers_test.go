@@ -2,18 +2,12 @@ package exposition
 
 import (
 	"bytes"
-	"fmt"
 	"io"
-	"maps"
-	"os/exec"
-	"slices"
-	"sort"
-	"strings"
 	"testing"
 
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
+
+	"github.com/redis-probe/redis_probe_exporter/internal/exptest"
 )
 
 // testSet declares the families the tests treat as a program's own.
@@ -22,94 +16,26 @@ var (
 	collectorSuccess = testSet.Gauge("probe_collector_success", "Whether the collector's Redis commands succeeded and their replies parsed.", "collector")
 )
 
-// sample is one series: its type and value, keyed by `name{l="v",…}` with
-// labels sorted.
-type sample struct {
-	typ   dto.MetricType
-	value float64
-}
+// sample and the helpers below read a result back through exptest.
+type sample = exptest.Sample
+
+var promtoolCheck = exptest.PromtoolCheck
 
 func samples(t testing.TB, result io.WriterTo) map[string]sample {
 	t.Helper()
-	out := map[string]sample{}
-	for _, mf := range gather(t, result) {
-		for _, d := range mf.GetMetric() {
-			addSample(t, out, mf.GetName(), d)
-		}
-	}
-	return out
+	return exptest.Samples(t, written(t, result))
 }
 
-// gather parses an exposition back into families, checking it is valid
-// text format on the way.
 func gather(t testing.TB, result io.WriterTo) []*dto.MetricFamily {
+	t.Helper()
+	return exptest.Gather(t, written(t, result))
+}
+
+func written(t testing.TB, result io.WriterTo) *bytes.Buffer {
 	t.Helper()
 	var buf bytes.Buffer
 	if _, err := result.WriteTo(&buf); err != nil {
 		t.Fatal(err)
 	}
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	byName, err := parser.TextToMetricFamilies(&buf)
-	if err != nil {
-		t.Fatalf("invalid exposition: %v", err)
-	}
-	mfs := make([]*dto.MetricFamily, 0, len(byName))
-	for _, name := range slices.Sorted(maps.Keys(byName)) {
-		mfs = append(mfs, byName[name])
-	}
-	return mfs
-}
-
-// addSample adds d's series: a gauge or counter as itself, a summary or
-// histogram as its _sum, _count and quantile or bucket series.
-func addSample(t testing.TB, out map[string]sample, name string, d *dto.Metric) {
-	t.Helper()
-	var labels []string
-	for _, lp := range d.GetLabel() {
-		labels = append(labels, lp.GetName()+`="`+lp.GetValue()+`"`)
-	}
-	add := func(name string, typ dto.MetricType, v float64, extra ...string) {
-		l := append(slices.Clone(labels), extra...)
-		sort.Strings(l)
-		key := name
-		if len(l) > 0 {
-			key += "{" + strings.Join(l, ",") + "}"
-		}
-		if _, dup := out[key]; dup {
-			t.Errorf("duplicate series %s", key)
-		}
-		out[key] = sample{typ: typ, value: v}
-	}
-	switch {
-	case d.Counter != nil:
-		add(name, dto.MetricType_COUNTER, d.GetCounter().GetValue())
-	case d.Summary != nil:
-		s := d.GetSummary()
-		add(name+"_sum", dto.MetricType_SUMMARY, s.GetSampleSum())
-		add(name+"_count", dto.MetricType_SUMMARY, float64(s.GetSampleCount()))
-		for _, q := range s.GetQuantile() {
-			add(name, dto.MetricType_SUMMARY, q.GetValue(), fmt.Sprintf(`quantile="%v"`, q.GetQuantile()))
-		}
-	case d.Histogram != nil:
-		h := d.GetHistogram()
-		add(name+"_sum", dto.MetricType_HISTOGRAM, h.GetSampleSum())
-		add(name+"_count", dto.MetricType_HISTOGRAM, float64(h.GetSampleCount()))
-		for _, b := range h.GetBucket() {
-			add(name+"_bucket", dto.MetricType_HISTOGRAM, float64(b.GetCumulativeCount()), fmt.Sprintf(`le="%v"`, b.GetUpperBound()))
-		}
-	default:
-		add(name, dto.MetricType_GAUGE, d.GetGauge().GetValue())
-	}
-}
-
-// promtoolCheck fails the test unless promtool check metrics is silent on
-// the exposition text.
-func promtoolCheck(t *testing.T, exposition string) {
-	t.Helper()
-	cmd := exec.Command("promtool", "check", "metrics")
-	cmd.Stdin = strings.NewReader(exposition)
-	out, err := cmd.CombinedOutput()
-	if err != nil || len(strings.TrimSpace(string(out))) > 0 {
-		t.Errorf("promtool check metrics: %v\n%s", err, out)
-	}
+	return &buf
 }

@@ -2,25 +2,20 @@ package rules
 
 import (
 	"context"
-	"io"
-	"maps"
-	"os/exec"
-	"slices"
-	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/go-kit/log"
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redis-probe/redis_probe_exporter/internal/conn"
 	"github.com/redis-probe/redis_probe_exporter/internal/exposition"
 	"github.com/redis-probe/redis_probe_exporter/internal/target"
 	"github.com/redis-probe/redis_probe_exporter/modules"
+
+	"github.com/redis-probe/redis_probe_exporter/internal/exptest"
 )
 
 // testSet stands for the program's declared families: the rules' status
@@ -79,7 +74,7 @@ func poolClient(t testing.TB, addr string, auth conn.Auth) *redis.Client {
 func runClient(t testing.TB, client *redis.Client, m *modules.Module) (map[string]sample, map[string]dto.MetricType, bool) {
 	t.Helper()
 	text, ok := expose(t, client, m)
-	mfs := gather(t, strings.NewReader(text))
+	mfs := exptest.Gather(t, strings.NewReader(text))
 	types := map[string]dto.MetricType{}
 	for _, mf := range mfs {
 		if _, dup := types[mf.GetName()]; dup {
@@ -110,86 +105,11 @@ func expose(t testing.TB, client *redis.Client, m *modules.Module) (string, bool
 	return b.String(), broken == nil
 }
 
-// sample is one series: its type and value, keyed by `name{l="v",…}` with
-// labels sorted.
-type sample struct {
-	typ   dto.MetricType
-	value float64
-}
+// sample and the helpers below read an exposition back through exptest.
+type sample = exptest.Sample
 
-func samples(t testing.TB, text io.Reader) map[string]sample {
-	t.Helper()
-	out := map[string]sample{}
-	for _, mf := range gather(t, text) {
-		for _, d := range mf.GetMetric() {
-			addSample(t, out, mf.GetName(), d)
-		}
-	}
-	return out
-}
-
-// gather parses an exposition back into families, checking it is valid
-// text format on the way.
-func gather(t testing.TB, text io.Reader) []*dto.MetricFamily {
-	t.Helper()
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	byName, err := parser.TextToMetricFamilies(text)
-	if err != nil {
-		t.Fatalf("invalid exposition: %v", err)
-	}
-	mfs := make([]*dto.MetricFamily, 0, len(byName))
-	for _, name := range slices.Sorted(maps.Keys(byName)) {
-		mfs = append(mfs, byName[name])
-	}
-	return mfs
-}
-
-// addSample adds d's series. Rules make gauges and counters only.
-func addSample(t testing.TB, out map[string]sample, name string, d *dto.Metric) {
-	t.Helper()
-	var labels []string
-	for _, lp := range d.GetLabel() {
-		labels = append(labels, lp.GetName()+`="`+lp.GetValue()+`"`)
-	}
-	sort.Strings(labels)
-	key := name
-	if len(labels) > 0 {
-		key += "{" + strings.Join(labels, ",") + "}"
-	}
-	if _, dup := out[key]; dup {
-		t.Errorf("duplicate series %s", key)
-	}
-	switch {
-	case d.Counter != nil:
-		out[key] = sample{typ: dto.MetricType_COUNTER, value: d.GetCounter().GetValue()}
-	case d.Gauge != nil:
-		out[key] = sample{typ: dto.MetricType_GAUGE, value: d.GetGauge().GetValue()}
-	default:
-		t.Errorf("%s is neither a gauge nor a counter", key)
-	}
-}
-
-func expect(t *testing.T, got map[string]sample, want map[string]float64) {
-	t.Helper()
-	for k, v := range want {
-		s, ok := got[k]
-		switch {
-		case !ok:
-			t.Errorf("missing %s", k)
-		case v == v && s.value != v:
-			t.Errorf("%s = %v, want %v", k, s.value, v)
-		}
-	}
-}
-
-// promtoolCheck fails the test unless promtool check metrics is silent on
-// the exposition text.
-func promtoolCheck(t *testing.T, exposition string) {
-	t.Helper()
-	cmd := exec.Command("promtool", "check", "metrics")
-	cmd.Stdin = strings.NewReader(exposition)
-	out, err := cmd.CombinedOutput()
-	if err != nil || len(strings.TrimSpace(string(out))) > 0 {
-		t.Errorf("promtool check metrics: %v\n%s", err, out)
-	}
-}
+var (
+	samples       = exptest.Samples
+	expect        = exptest.Expect
+	promtoolCheck = exptest.PromtoolCheck
+)

@@ -118,7 +118,7 @@ func ruleStatus(got map[string]sample, metric string) (success, keys, truncated 
 	s, ok1 := got[fmt.Sprintf(`redis_key_rule_success{rule=%q}`, metric)]
 	k, ok2 := got[fmt.Sprintf(`redis_key_rule_keys{rule=%q}`, metric)]
 	tr, ok3 := got[fmt.Sprintf(`redis_key_rule_truncated{rule=%q}`, metric)]
-	return s.value, k.value, tr.value, ok1 && ok2 && ok3
+	return s.Value, k.Value, tr.Value, ok1 && ok2 && ok3
 }
 
 // skip marks a rule status the case does not assert.
@@ -175,10 +175,10 @@ func checkRuleCase(t *testing.T, c ruleCase, got map[string]sample, types map[st
 		_, w := c.want[k]
 		_, n := c.near[k]
 		if !w && !n {
-			t.Errorf("unexpected series %s = %v", k, s.value)
+			t.Errorf("unexpected series %s = %v", k, s.Value)
 		}
-		if s.typ != typeOf(name) {
-			t.Errorf("%s is a %v series, want %v", k, s.typ, typeOf(name))
+		if s.Typ != typeOf(name) {
+			t.Errorf("%s is a %v series, want %v", k, s.Typ, typeOf(name))
 		}
 		if ft, ok := types[name]; ok && ft != typeOf(name) {
 			t.Errorf("family %s has type %v, want %v", name, ft, typeOf(name))
@@ -187,23 +187,23 @@ func checkRuleCase(t *testing.T, c ruleCase, got map[string]sample, types map[st
 	for k, v := range c.want {
 		if s, ok := got[k]; !ok {
 			t.Errorf("missing %s (want %v)", k, v)
-		} else if s.value != v {
-			t.Errorf("%s = %v, want %v", k, s.value, v)
+		} else if s.Value != v {
+			t.Errorf("%s = %v, want %v", k, s.Value, v)
 		}
 	}
 	for k, r := range c.near {
 		if s, ok := got[k]; !ok {
 			t.Errorf("missing %s (want %v..%v)", k, r[0], r[1])
-		} else if s.value < r[0] || s.value > r[1] {
-			t.Errorf("%s = %v, want %v..%v", k, s.value, r[0], r[1])
+		} else if s.Value < r[0] || s.Value > r[1] {
+			t.Errorf("%s = %v, want %v..%v", k, s.Value, r[0], r[1])
 		}
 	}
 	if c.script != "" {
 		s, ok := got[fmt.Sprintf(`redis_key_rule_success{rule=%q}`, c.metric)]
 		if !ok {
 			t.Errorf("no redis_key_rule_success for script %s", c.metric)
-		} else if s.value != c.success {
-			t.Errorf(`redis_key_rule_success{rule=%q} = %v, want %v`, c.metric, s.value, c.success)
+		} else if s.Value != c.success {
+			t.Errorf(`redis_key_rule_success{rule=%q} = %v, want %v`, c.metric, s.Value, c.success)
 		}
 		return
 	}
@@ -548,8 +548,8 @@ func TestKeyRuleMaxKeys(t *testing.T) {
 		if seriesName(k) == "t_many_each" {
 			each++
 			var i int
-			if _, err := fmt.Sscanf(k, `t_many_each{key="many:%d"}`, &i); err != nil || float64(i) != v.value {
-				t.Errorf("%s = %v", k, v.value)
+			if _, err := fmt.Sscanf(k, `t_many_each{key="many:%d"}`, &i); err != nil || float64(i) != v.Value {
+				t.Errorf("%s = %v", k, v.Value)
 			}
 		}
 	}
@@ -967,7 +967,7 @@ func TestKeyRuleScanBounds(t *testing.T) {
 		`redis_key_rule_truncated{rule="t_long"}`: 1,
 		"t_long": 1,
 	})
-	if n := got[`redis_key_rule_keys{rule="t_walk"}`].value; n > 1 {
+	if n := got[`redis_key_rule_keys{rule="t_walk"}`].Value; n > 1 {
 		t.Errorf("t_walk measured %v keys, want at most the one key_labels keeps", n)
 	}
 }
