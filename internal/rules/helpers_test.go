@@ -2,6 +2,7 @@ package rules
 
 import (
 	"context"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -109,7 +110,18 @@ func expose(t testing.TB, client *redis.Client, m *modules.Module) (string, bool
 type sample = exptest.Sample
 
 var (
-	samples       = exptest.Samples
 	expect        = exptest.Expect
 	promtoolCheck = exptest.PromtoolCheck
 )
+
+// samples reads text's series; rules make gauges and counters only.
+func samples(t testing.TB, text io.Reader) map[string]sample {
+	t.Helper()
+	out := exptest.Samples(t, text)
+	for k, s := range out {
+		if s.Typ != dto.MetricType_GAUGE && s.Typ != dto.MetricType_COUNTER {
+			t.Errorf("%s is neither a gauge nor a counter", k)
+		}
+	}
+	return out
+}
