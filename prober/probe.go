@@ -6,7 +6,6 @@ package prober
 import (
 	"context"
 	"errors"
-	"io"
 	"math/rand/v2"
 	"time"
 
@@ -20,7 +19,7 @@ import (
 
 // Result is what one probe found.
 type Result struct {
-	Metrics io.WriterTo
+	Metrics *exposition.Emitter
 	Success bool
 	Retries int // round trips retried after a connection failure
 }

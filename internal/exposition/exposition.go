@@ -589,6 +589,9 @@ func appendFloat(b []byte, v float64) []byte {
 	case math.IsNaN(v):
 		return append(b, "NaN"...)
 	}
+	if i := int64(v); float64(i) == v && i < 1e6 && !math.Signbit(v) {
+		return strconv.AppendInt(b, i, 10) // what 'g' writes for 0…999999, faster
+	}
 	return strconv.AppendFloat(b, v, 'g', -1, 64)
 }
 
@@ -608,13 +611,26 @@ func (f *Family) header() string {
 // WriteTo writes the exposition, families sorted by name. Call it once,
 // after the last Emit.
 func (e *Emitter) WriteTo(w io.Writer) (int64, error) {
+	n, err := w.Write(e.Text())
+	return int64(n), err
+}
+
+// Text is the exposition, families sorted by name, in one buffer of its
+// exact size. Call it once, after the last Emit.
+func (e *Emitter) Text() []byte {
 	type block struct {
 		name, header string
 		lines        []byte
 	}
-	blocks := make([]block, 0, 96+len(e.ruleOut))
-	size := 0
 	set := e.sel.set
+	n := len(e.ruleOut)
+	for _, lines := range e.out {
+		if len(lines) > 0 {
+			n++
+		}
+	}
+	blocks := make([]block, 0, n)
+	size := 0
 	for _, id := range set.byName {
 		if len(e.out[id]) > 0 {
 			blocks = append(blocks, block{set.families[id].name, set.headers[id], e.out[id]})
@@ -635,6 +651,5 @@ func (e *Emitter) WriteTo(w io.Writer) (int64, error) {
 		buf = append(buf, bl.header...)
 		buf = append(buf, bl.lines...)
 	}
-	n, err := w.Write(buf)
-	return int64(n), err
+	return buf
 }

@@ -374,3 +374,16 @@ func TestSelectionKeeps(t *testing.T) {
 	}()
 	sel.Keep(g, true)
 }
+
+// The fast path for small whole numbers writes what 'g' writes.
+func TestAppendFloatMatchesG(t *testing.T) {
+	values := []float64{0, math.Copysign(0, -1), 1, -1, 999999, 1e6, -999999, 0.5, 123456.5, 1e21, math.MaxInt64, math.MinInt64}
+	for i := range 2000 {
+		values = append(values, float64(i*i*7), float64(i)/3)
+	}
+	for _, v := range values {
+		if got, want := formatFloat(v), strconv.FormatFloat(v, 'g', -1, 64); got != want {
+			t.Errorf("formatFloat(%v) = %q, want %q", v, got, want)
+		}
+	}
+}
