@@ -64,10 +64,21 @@ type Module struct {
 	// 0 (the default) gives aggregates only.
 	ClientSeries int `yaml:"client_series,omitempty"`
 
+	// RefreshInterval is how long the answers that rarely change (CONFIG
+	// GET, MODULE LIST) are reused, per target, auth and module, before
+	// they are asked again: DefaultRefreshInterval when not set, 0 asks on
+	// every probe.
+	RefreshInterval *Duration `yaml:"refresh_interval,omitempty"`
+
 	// Keys and Scripts turn business keys into metrics, after the fixed
 	// commands, within the probe's deadline.
 	Keys    []KeyRule    `yaml:"keys,omitempty"`
 	Scripts []ScriptRule `yaml:"scripts,omitempty"`
+	// SkipRulesAfter: when the probe's first round trip took longer than
+	// this, Redis is taken as loaded and rules due to run are skipped
+	// (their last result is served, with its age); 0 never skips. Rules
+	// are skipped while Redis loads its dataset too.
+	SkipRulesAfter Duration `yaml:"skip_rules_after,omitempty"`
 
 	collectorOn map[string]bool // the catalogue's defaults, by collector
 	plan        any             // the catalogue's Compile of the module
@@ -99,6 +110,18 @@ func anyMatch(res []Regexp, s string) bool {
 
 // DefaultTimeout is a module's deadline when its config sets none.
 const DefaultTimeout = 5 * time.Second
+
+// DefaultRefreshInterval is how long a module reuses answers that rarely
+// change when its config does not say.
+const DefaultRefreshInterval = time.Minute
+
+// Refresh is the module's refresh_interval.
+func (m *Module) Refresh() time.Duration {
+	if m.RefreshInterval == nil {
+		return DefaultRefreshInterval
+	}
+	return time.Duration(*m.RefreshInterval)
+}
 
 // Duration is a time.Duration written as "5s" in YAML.
 type Duration time.Duration

@@ -30,7 +30,7 @@ func BenchmarkProbe(b *testing.B) {
 	for b.Loop() {
 		client, release := pool.Get(tg, "", conn.Auth{}, conn.Limits{}, 1)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		if res := Probe(ctx, client, m, log.NewNopLogger()); !res.Success {
+		if res := Probe(ctx, client, m, nil, log.NewNopLogger()); !res.Success {
 			b.Fatal("probe failed")
 		}
 		cancel()
@@ -49,7 +49,7 @@ func BenchmarkProbeNewConnection(b *testing.B) {
 		pool := conn.NewPool(1, time.Minute, time.Hour)
 		client, release := pool.Get(tg, "", conn.Auth{}, conn.Limits{}, 1)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		if res := Probe(ctx, client, m, log.NewNopLogger()); !res.Success {
+		if res := Probe(ctx, client, m, nil, log.NewNopLogger()); !res.Success {
 			b.Fatal("probe failed")
 		}
 		cancel()
@@ -114,7 +114,7 @@ func BenchmarkKeyRuleScan(b *testing.B) {
 				for b.Loop() {
 					client, release := pool.Get(tg, "", conn.Auth{}, conn.Limits{}, 1)
 					ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-					g := Probe(ctx, client, m, log.NewNopLogger()).Metrics
+					g := Probe(ctx, client, m, nil, log.NewNopLogger()).Metrics
 					cancel()
 					release()
 					got := samples(b, g)

@@ -24,6 +24,9 @@ type collector struct {
 	name      string
 	defaultOn bool    // whether a module without a collectors: entry for it runs it
 	commands  [][]any // fixed commands; identical ones are sent once per probe
+	// slow says the answers to its commands rarely change: a probe reuses
+	// them for the module's refresh_interval (see cached).
+	slow bool
 	// moduleCommands adds commands that depend on the module, if set.
 	moduleCommands func(m *modules.Module) [][]any
 	families       []*exposition.Family
@@ -118,6 +121,8 @@ type plan struct {
 	steps    []step
 	commands [][]any  // every step's commands, each once
 	keys     []string // commandKey of each of commands
+	slow     []bool   // whether each of commands is only slow collectors'
+	info     bool     // whether INFO ALL is among commands: its run_id and loading are known
 	keep     *exposition.Selection
 	rules    *rules.Rules // the module's key and script rules
 }
@@ -159,7 +164,7 @@ func compile(m *modules.Module) *plan {
 	for _, f := range probeFamilies {
 		p.keep.Keep(f, true) // never filtered
 	}
-	sent := map[string]bool{}
+	sent := map[string]int{} // command key -> index in p.commands
 	for _, c := range collectors {
 		if !m.CollectorEnabled(c.name) {
 			continue
@@ -182,13 +187,16 @@ func compile(m *modules.Module) *plan {
 		for _, cmd := range cmds {
 			k := commandKey(cmd)
 			st.keys = append(st.keys, k)
-			if !sent[k] {
-				sent[k] = true
-				p.commands, p.keys = append(p.commands, cmd), append(p.keys, k)
+			if i, ok := sent[k]; ok {
+				p.slow[i] = p.slow[i] && c.slow
+				continue
 			}
+			sent[k] = len(p.commands)
+			p.commands, p.keys, p.slow = append(p.commands, cmd), append(p.keys, k), append(p.slow, c.slow)
 		}
 		p.steps = append(p.steps, st)
 	}
+	_, p.info = sent[commandKey(infoAll)]
 	p.keep.Keep(collectorSuccess, m.Metrics.Keeps(collectorSuccess.Name()))
 	p.rules = ruleStatus.Compile(m.Keys, m.Scripts)
 	for _, f := range ruleFamilies {

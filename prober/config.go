@@ -44,6 +44,7 @@ func init() {
 	register(&collector{
 		name:      "config",
 		defaultOn: true,
+		slow:      true,
 		moduleCommands: func(m *modules.Module) [][]any {
 			var cmds [][]any
 			for _, p := range configFixedNames {

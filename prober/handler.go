@@ -20,6 +20,7 @@ import (
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/redis-probe/redis_probe_exporter/internal/cache"
 	"github.com/redis-probe/redis_probe_exporter/internal/conn"
 	"github.com/redis-probe/redis_probe_exporter/internal/history"
 	"github.com/redis-probe/redis_probe_exporter/internal/target"
@@ -35,6 +36,7 @@ type Handler struct {
 	opts    Options
 	admit   *admission
 	flight  singleflight.Group
+	memo    *cache.Cache // what probes reuse from earlier ones: see reuse.go
 
 	probes    *prometheus.CounterVec
 	duration  *prometheus.HistogramVec
@@ -51,13 +53,18 @@ type Options struct {
 	TimeoutOffset time.Duration // taken off Prometheus's scrape timeout
 	MaxInFlight   int           // probes running at once, in all
 	MaxPerTarget  int           // probes running at once against one target
+	CacheEntries  int           // targets (per auth and module) whose slow answers and rule results are kept
 }
+
+// cacheIdle is how long a target's kept answers outlive its last probe.
+const cacheIdle = time.Hour
 
 // NewHandler registers the exporter's own probe metrics with reg.
 func NewHandler(config *modules.Holder, pool *conn.Pool, hist *history.History, logger log.Logger, opts Options, reg prometheus.Registerer) *Handler {
 	h := &Handler{
 		config: config, pool: pool, history: hist, logger: logger, opts: opts,
 		admit: newAdmission(opts.MaxInFlight, opts.MaxPerTarget), known: map[string]bool{},
+		memo: cache.New(opts.CacheEntries, cacheIdle),
 		probes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "redis_probe_exporter_probes_total",
 			Help: "Probes run, by module and result (success or failure).",
@@ -334,7 +341,8 @@ func (h *Handler) probe(wait, ctx context.Context, req request, timeout time.Dur
 	start := time.Now()
 	client, releaseClient := h.client(req)
 	defer releaseClient()
-	res := Probe(ctx, client, req.module, probeLog)
+	memo := h.memo.Entry(cache.Key{Target: req.target.String(), Auth: req.authName, Module: req.module}, start)
+	res := Probe(ctx, client, req.module, memo, probeLog)
 	took := time.Since(start)
 
 	outcome := "failure"

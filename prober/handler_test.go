@@ -33,7 +33,7 @@ func newTestHandler(t testing.TB, config string) *Handler {
 	}
 	pool := conn.NewPool(16, time.Minute, time.Hour)
 	t.Cleanup(pool.Close)
-	return NewHandler(holder, pool, history.New(10, 1<<20), log.NewNopLogger(), Options{TimeoutOffset: 500 * time.Millisecond, MaxInFlight: 64, MaxPerTarget: 4}, prometheus.NewRegistry())
+	return NewHandler(holder, pool, history.New(10, 1<<20), log.NewNopLogger(), Options{TimeoutOffset: 500 * time.Millisecond, MaxInFlight: 64, MaxPerTarget: 4, CacheEntries: 100}, prometheus.NewRegistry())
 }
 
 func serveProbe(h http.Handler, params url.Values) *httptest.ResponseRecorder {
@@ -86,7 +86,7 @@ func TestModuleCountersFollowReloads(t *testing.T) {
 	}
 	pool := conn.NewPool(4, time.Minute, time.Hour)
 	t.Cleanup(pool.Close)
-	h := NewHandler(holder, pool, history.New(10, 1<<20), log.NewNopLogger(), Options{MaxInFlight: 4, MaxPerTarget: 4}, prometheus.NewRegistry())
+	h := NewHandler(holder, pool, history.New(10, 1<<20), log.NewNopLogger(), Options{MaxInFlight: 4, MaxPerTarget: 4, CacheEntries: 100}, prometheus.NewRegistry())
 	if n := testutil.CollectAndCount(h.probes); n != 4 {
 		t.Errorf("%d probes_total series after load, want success and failure for 2 modules", n)
 	}

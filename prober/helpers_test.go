@@ -48,7 +48,7 @@ func probeClient(t testing.TB, client *redis.Client, m *modules.Module) (map[str
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(m.Timeout))
 	defer cancel()
-	res := Probe(ctx, client, m, log.NewNopLogger())
+	res := Probe(ctx, client, m, nil, log.NewNopLogger())
 	g, ok := res.Metrics, res.Success
 	mfs := gather(t, g)
 	types := map[string]dto.MetricType{}
@@ -162,7 +162,7 @@ func probeText(addr string, m *modules.Module, auth *modules.Auth) (text *bytes.
 	defer release()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(m.Timeout))
 	defer cancel()
-	res := Probe(ctx, client, m, log.NewNopLogger())
+	res := Probe(ctx, client, m, nil, log.NewNopLogger())
 	var buf bytes.Buffer
 	if _, err := res.Metrics.WriteTo(&buf); err != nil {
 		return nil, false, fmt.Errorf("writing the exposition of %s: %w", addr, err)

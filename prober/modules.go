@@ -17,6 +17,7 @@ func init() {
 		name:      "modules",
 		defaultOn: true,
 		commands:  [][]any{moduleList},
+		slow:      true,
 		families:  []*exposition.Family{moduleInfo},
 		collect: func(r *replies, e *exposition.Emitter) error {
 			mods, err := r.reply(moduleList...).Slice()

@@ -12,8 +12,10 @@ import (
 	"github.com/go-kit/log"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/redis-probe/redis_probe_exporter/internal/cache"
 	"github.com/redis-probe/redis_probe_exporter/internal/conn"
 	"github.com/redis-probe/redis_probe_exporter/internal/exposition"
+	"github.com/redis-probe/redis_probe_exporter/internal/rules"
 	"github.com/redis-probe/redis_probe_exporter/modules"
 )
 
@@ -28,21 +30,27 @@ type Result struct {
 // asks. It ends by ctx's deadline. PING goes first in the pipeline: its
 // answer is what redis_up and probe_success report, so that a forbidden or
 // failing collector command never marks a healthy Redis down. A reply that
-// breaks the module's limits fails the probe.
-func Probe(ctx context.Context, client *redis.Client, m *modules.Module, logger log.Logger) Result {
+// breaks the module's limits fails the probe. memo, if not nil, keeps what
+// probes of this target, auth and module may reuse (see reuse.go).
+func Probe(ctx context.Context, client *redis.Client, m *modules.Module, memo *cache.Entry, logger log.Logger) Result {
 	start := time.Now()
 	p := planFor(m)
 	e := exposition.NewEmitter(p.keep)
 
-	ping, cmds, retries, execErr := roundTrip(ctx, client, p, m.Retries, logger)
+	kept := keptAnswers(p, m, memo, start)
+	ping, cmds, retries, execErr := roundTrip(ctx, client, p, kept, m.Retries, logger)
+	took := time.Since(start)
 	r := &replies{ctx: ctx, client: client, module: m, cmds: cmds}
 
 	// A connection that failed to open or authenticate leaves the commands
 	// unanswered and without errors: only PONG proves Redis served us.
 	up := ping.Val() == "PONG"
-	broken := limitBroken(ping, cmds)
+	if up {
+		logger.Log("msg", "Round trip done", "commands", len(p.commands)+1-len(kept), "reused", len(kept), "duration_seconds", took.Seconds())
+		r.settle(p, kept, memo, m.Refresh(), start, logger)
+	}
+	broken := limitBroken(ping, r.cmds)
 	if up && broken == nil {
-		logger.Log("msg", "Round trip done", "commands", len(p.commands)+1, "duration_seconds", time.Since(start).Seconds())
 		for _, st := range p.steps {
 			err := r.failed(st.keys)
 			if err == nil {
@@ -54,7 +62,8 @@ func Probe(ctx context.Context, client *redis.Client, m *modules.Module, logger 
 			e.Emit(collectorSuccess, boolValue(err == nil), st.c.name)
 		}
 		if p.rules.Len() > 0 {
-			broken = p.rules.Run(ctx, client, softDeadline(ctx), e, logger)
+			o := rules.Options{Deadline: softDeadline(ctx), Cache: memo, RunID: r.runID(), Skip: r.skipRules(took)}
+			broken = p.rules.Run(ctx, client, o, e, logger)
 		}
 	}
 	switch {
@@ -84,7 +93,8 @@ func Probe(ctx context.Context, client *redis.Client, m *modules.Module, logger 
 	return Result{Metrics: e, Success: ok, Retries: retries}
 }
 
-// roundTrip sends PING and the plan's commands in one pipeline. When the
+// roundTrip sends PING and the plan's commands, but for those kept, in one
+// pipeline. When the
 // connection fails before PONG came back (see retryable), the round trip
 // is sent again on another connection, after an exponential backoff with
 // jitter, as long as the module's attempts and the deadline allow. A
@@ -92,13 +102,15 @@ func Probe(ctx context.Context, client *redis.Client, m *modules.Module, logger 
 // answering (conn.Guard), so that one a middlebox silently dropped, whose
 // reads would hang, leaves time for the next attempt; once Redis answers,
 // the round trip has the whole deadline and is never sent twice.
-func roundTrip(ctx context.Context, client *redis.Client, p *plan, rt modules.Retries, logger log.Logger) (ping *redis.StatusCmd, cmds map[string]*redis.Cmd, retries int, err error) {
+func roundTrip(ctx context.Context, client *redis.Client, p *plan, kept map[int]cache.Value, rt modules.Retries, logger log.Logger) (ping *redis.StatusCmd, cmds map[string]*redis.Cmd, retries int, err error) {
 	for attempt := 1; ; attempt++ {
 		pipe := client.Pipeline()
 		ping = pipe.Ping(ctx)
 		cmds = make(map[string]*redis.Cmd, len(p.commands))
 		for i, args := range p.commands {
-			cmds[p.keys[i]] = pipe.Do(ctx, args...)
+			if _, ok := kept[i]; !ok {
+				cmds[p.keys[i]] = pipe.Do(ctx, args...)
+			}
 		}
 		_, err = pipe.Exec(ctx) // each command that was sent keeps its own error
 		if attempt >= rt.Attempts || ping.Val() == "PONG" || !retryable(ctx, ping.Err()) {

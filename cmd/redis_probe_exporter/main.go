@@ -51,6 +51,7 @@ func run() int {
 	poolTargets := app.Flag("pool.max-targets", "Targets (per auth) whose idle Redis connections are kept for the next probe; past it the least recently probed is closed.").Default("1024").Int()
 	poolIdle := app.Flag("pool.idle-timeout", "Close a target's connections after it has not been probed for this long.").Default("1m").Duration()
 	poolLifetime := app.Flag("pool.max-lifetime", "Replace a connection older than this, so that a changed DNS name (a managed primary's failover) is followed.").Default("5m").Duration()
+	cacheEntries := app.Flag("cache.max-entries", "Targets (per auth and module) whose slow-changing answers (refresh_interval) and rule results are kept between probes; past it the least recently probed is forgotten.").Default("20000").Int()
 	drainTimeout := app.Flag("web.drain-timeout", "On SIGTERM, how long in-flight probes may take to finish before the exporter exits.").Default("30s").Duration()
 	logLevel := app.Flag("log.level", "Only log messages with the given severity or above: debug, info, warn, error.").Default("info").Enum("debug", "info", "warn", "error")
 	logFormat := app.Flag("log.format", "Output format of log messages: logfmt or json.").Default("logfmt").Enum("logfmt", "json")
@@ -61,8 +62,8 @@ func run() int {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	if *poolTargets < 1 || *poolIdle <= 0 || *poolLifetime <= 0 || *maxInFlight < 1 || *maxPerTarget < 1 {
-		fmt.Fprintln(os.Stderr, "--pool.max-targets, --pool.idle-timeout, --pool.max-lifetime, --probe.max-in-flight and --probe.max-per-target must be positive")
+	if *poolTargets < 1 || *poolIdle <= 0 || *poolLifetime <= 0 || *maxInFlight < 1 || *maxPerTarget < 1 || *cacheEntries < 1 {
+		fmt.Fprintln(os.Stderr, "--pool.max-targets, --pool.idle-timeout, --pool.max-lifetime, --probe.max-in-flight, --probe.max-per-target and --cache.max-entries must be positive")
 		return 2
 	}
 
@@ -111,7 +112,7 @@ func run() int {
 
 	mux := http.NewServeMux()
 	probes := prober.NewHandler(holder, pool, hist, logger, prober.Options{
-		TimeoutOffset: offset, MaxInFlight: *maxInFlight, MaxPerTarget: *maxPerTarget,
+		TimeoutOffset: offset, MaxInFlight: *maxInFlight, MaxPerTarget: *maxPerTarget, CacheEntries: *cacheEntries,
 	}, reg)
 	var drain gate
 	mux.Handle("/probe", drain.wrap(probes))

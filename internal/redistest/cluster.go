@@ -307,16 +307,8 @@ func launch(t testing.TB, spec launchSpec) *Server {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s.cmd = exec.Command(spec.bin, spec.args(s)...)
-		s.cmd.Dir = dir
-		s.cmd.Stdout, s.cmd.Stderr = out, out
-		err = s.cmd.Start()
-		_ = out.Close()
-		if err != nil {
-			t.Fatalf("starting %s (make test installs it): %v", spec.bin, err)
-		}
-		t.Cleanup(s.Stop)
-		err = waitServing(s, spec.dial, 10*time.Second)
+		s.spec = spec
+		err = s.start(t, out)
 		if err == nil {
 			return s
 		}
@@ -326,6 +318,36 @@ func launch(t testing.TB, spec launchSpec) *Server {
 			continue
 		}
 		t.Fatalf("%s on %s: %v\n%s", spec.bin, s.Addr(), err, logs)
+	}
+}
+
+// start runs s's server, stopped when the test ends, and waits until it
+// serves.
+func (s *Server) start(t testing.TB, out *os.File) error {
+	t.Helper()
+	s.cmd = exec.Command(s.spec.bin, s.spec.args(s)...)
+	s.cmd.Dir = s.Dir
+	s.cmd.Stdout, s.cmd.Stderr = out, out
+	err := s.cmd.Start()
+	_ = out.Close()
+	if err != nil {
+		t.Fatalf("starting %s (make test installs it): %v", s.spec.bin, err)
+	}
+	t.Cleanup(s.Stop)
+	return waitServing(s, s.spec.dial, 10*time.Second)
+}
+
+// Restart kills the server, as a crash would, and starts it again on the
+// same port and dir, with the same settings: a new run_id.
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
+	s.Stop()
+	out, err := os.OpenFile(filepath.Join(s.Dir, "output.log"), os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.start(t, out); err != nil {
+		t.Fatalf("restarting %s on %s: %v\n%s", s.spec.bin, s.Addr(), err, serverLogs(s))
 	}
 }
 

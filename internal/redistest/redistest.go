@@ -21,6 +21,7 @@ type Server struct {
 	Dir  string
 	cmd  *exec.Cmd
 	log  string
+	spec launchSpec // how it was started, for Restart
 }
 
 // Addr is "127.0.0.1:port".

@@ -95,7 +95,7 @@ func expose(t testing.TB, client *redis.Client, m *modules.Module) (string, bool
 	defer cancel()
 	r := testStatus.Compile(m.Keys, m.Scripts)
 	e := exposition.NewEmitter(keepStatus())
-	broken := r.Run(ctx, client, time.Now().Add(timeout-timeout/10), e, log.NewNopLogger())
+	broken := r.Run(ctx, client, Options{Deadline: time.Now().Add(timeout - timeout/10)}, e, log.NewNopLogger())
 	if broken != nil {
 		t.Logf("a reply was refused: %v", broken)
 	}

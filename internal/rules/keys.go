@@ -132,7 +132,7 @@ func (t *tally) add(labels []string, v float64) {
 	a.n++
 }
 
-func (t *tally) emit(e *exposition.Emitter) {
+func (t *tally) emit(e sink) {
 	if len(t.order) == 0 && (t.r.Aggregate == "count" || t.r.Aggregate == "sum") && len(t.r.groupNames) == 0 {
 		e.Emit(t.r.f, 0, t.r.static...) // nothing matched: 0, not a missing series
 	}
@@ -144,8 +144,9 @@ func (t *tally) emit(e *exposition.Emitter) {
 	}
 }
 
-// runKey measures the rule and emits its series and status.
-func (x *runner) runKey(r *keyRule, e *exposition.Emitter, logger log.Logger) {
+// runKey measures the rule and emits its series and status. It reports
+// whether the rule succeeded.
+func (x *runner) runKey(r *keyRule, e sink, logger log.Logger) bool {
 	t := &tally{r: r, labels: map[string][]string{}, groups: map[string]*aggregate{}}
 	matched, truncated := 0, false
 	measure := func(keys []string) error {
@@ -184,6 +185,7 @@ func (x *runner) runKey(r *keyRule, e *exposition.Emitter, logger log.Logger) {
 	e.Emit(x.status.success, boolValue(err == nil), r.Metric)
 	e.Emit(x.status.keys, float64(matched), r.Metric)
 	e.Emit(x.status.truncated, boolValue(truncated), r.Metric)
+	return err == nil
 }
 
 // Bounds of a SCAN walk against a target that may never end it: a key

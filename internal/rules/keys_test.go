@@ -604,7 +604,7 @@ func TestKeyRuleDeadlinePassed(t *testing.T) {
 		`{metric: t_late_script, script: "return 1"}`,
 	}))
 	e := exposition.NewEmitter(keepStatus())
-	broken := testStatus.Compile(m.Keys, m.Scripts).Run(context.Background(), poolClient(t, s.Addr(), conn.Auth{}), time.Now().Add(-time.Millisecond), e, log.NewNopLogger())
+	broken := testStatus.Compile(m.Keys, m.Scripts).Run(context.Background(), poolClient(t, s.Addr(), conn.Auth{}), Options{Deadline: time.Now().Add(-time.Millisecond)}, e, log.NewNopLogger())
 	if broken != nil {
 		t.Fatalf("refused: %v", broken)
 	}

@@ -14,11 +14,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/go-kit/log"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/redis-probe/redis_probe_exporter/internal/cache"
 	"github.com/redis-probe/redis_probe_exporter/internal/conn"
 	"github.com/redis-probe/redis_probe_exporter/internal/exposition"
 	"github.com/redis-probe/redis_probe_exporter/modules"
@@ -27,7 +29,7 @@ import (
 // Status is the families every rule reports beside its own metric (script
 // rules: success only).
 type Status struct {
-	success, keys, truncated *exposition.Family
+	success, keys, truncated, age, skipped *exposition.Family
 }
 
 // Declare declares the status families in s. Call it once, at init, as
@@ -37,12 +39,14 @@ func Declare(s *exposition.Set) *Status {
 		success:   s.Gauge("redis_key_rule_success", "Whether the key or script rule ran without error (1) or not (0); a failed rule leaves the rest of the probe standing.", "rule"),
 		keys:      s.Gauge("redis_key_rule_keys", "Keys the rule matched and measured in this probe.", "rule"),
 		truncated: s.Gauge("redis_key_rule_truncated", "Whether max_keys or the probe deadline cut the rule short (1) or not (0).", "rule"),
+		age:       s.Gauge("redis_key_rule_age_seconds", "Seconds since the rule's result was measured: 0 when this probe ran the rule, more when a result kept under its refresh_interval, or while rules are skipped, is served.", "rule"),
+		skipped:   s.Gauge("redis_key_rule_skipped", "Whether the rule was due to run but skipped (1), because Redis was loading its dataset or the probe's round trip took longer than skip_rules_after; its last result, if any, is served.", "rule"),
 	}
 }
 
 // Families are the status families, in the order of docs/metrics.md.
 func (st *Status) Families() []*exposition.Family {
-	return []*exposition.Family{st.success, st.keys, st.truncated}
+	return []*exposition.Family{st.success, st.keys, st.truncated, st.age, st.skipped}
 }
 
 // Rules are a module's key and script rules with their families made:
@@ -70,21 +74,87 @@ func (st *Status) Compile(keys []modules.KeyRule, scripts []modules.ScriptRule) 
 // Len is the number of rules.
 func (r *Rules) Len() int { return len(r.keys) + len(r.scripts) }
 
+// Options are how one probe runs the rules.
+type Options struct {
+	Deadline time.Time    // no round trip starts past it
+	Cache    *cache.Entry // keeps results between probes; nil keeps none
+	RunID    string       // of the Redis probed: a result kept from another run is not served
+	Skip     string       // why rules due to run are skipped now; "" runs them
+}
+
 // Run runs the rules on client, key rules first, each writing its series
-// and status into e. No round trip starts after deadline (a rule it cuts
-// short reports itself truncated) or once ctx is done. Rules return to the
-// client's database after each batch, so that a pooled connection is left
-// as it was. It returns the reply the connection guard refused, if one
-// was: the probe fails, and no rule after it sends anything.
-func (r *Rules) Run(ctx context.Context, client *redis.Client, deadline time.Time, e *exposition.Emitter, logger log.Logger) (broken error) {
-	x := &runner{ctx: ctx, client: client, db: client.Options().DB, deadline: deadline, status: r.status}
+// and status into e. No round trip starts after o.Deadline (a rule it cuts
+// short reports itself truncated) or once ctx is done. A rule with a
+// refresh_interval serves its last successful result from o.Cache until
+// the interval has passed; while o.Skip is set, rules due to run serve
+// their last result, if any, instead. Rules return to the client's
+// database after each batch, so that a pooled connection is left as it
+// was. Run returns the reply the connection guard refused, if one was: the
+// probe fails, and no rule after it sends anything.
+func (r *Rules) Run(ctx context.Context, client *redis.Client, o Options, e *exposition.Emitter, logger log.Logger) (broken error) {
+	x := &runner{ctx: ctx, client: client, db: client.Options().DB, deadline: o.Deadline, status: r.status}
 	for _, k := range r.keys {
-		x.runKey(k, e, logger)
+		x.run(o, k.Metric, time.Duration(k.RefreshInterval), func(out sink) bool { return x.runKey(k, out, logger) }, e, logger)
 	}
 	for _, s := range r.scripts {
-		x.runScript(s, e, logger)
+		x.run(o, s.Metric, time.Duration(s.RefreshInterval), func(out sink) bool { return x.runScript(s, out, logger) }, e, logger)
 	}
 	return x.broken
+}
+
+// sink takes a rule's series: the probe's exposition, or a recording.
+type sink interface {
+	Emit(f *exposition.Family, v float64, labels ...string)
+}
+
+// recording is a rule's result, as kept between probes.
+type recording []emitted
+
+type emitted struct {
+	f      *exposition.Family
+	v      float64
+	labels []string
+}
+
+func (r *recording) Emit(f *exposition.Family, v float64, labels ...string) {
+	*r = append(*r, emitted{f, v, slices.Clone(labels)})
+}
+
+func (r recording) replay(e sink) {
+	for _, s := range r {
+		e.Emit(s.f, s.v, s.labels...)
+	}
+}
+
+// run emits the result of the rule named name: its last successful result
+// while younger than every, or while rules are skipped; else a new one
+// from measure, kept for the next probes when every is set. Then the
+// result's age, and whether the rule was skipped.
+func (x *runner) run(o Options, name string, every time.Duration, measure func(sink) bool, e *exposition.Emitter, logger log.Logger) {
+	now := time.Now()
+	var kept cache.Value
+	have := false
+	if o.Cache != nil {
+		kept, have = o.Cache.Get("rule:" + name)
+		have = have && kept.RunID == o.RunID && o.RunID != ""
+	}
+	switch {
+	case have && (o.Skip != "" || now.Sub(kept.At) < every):
+		kept.V.(recording).replay(e)
+		e.Emit(x.status.age, now.Sub(kept.At).Seconds(), name)
+	case o.Skip != "":
+		logger.Log("msg", "Rule skipped", "rule", name, "reason", o.Skip)
+	default:
+		var rec recording
+		ok := measure(&rec)
+		rec.replay(e)
+		e.Emit(x.status.age, 0, name)
+		if ok && every > 0 && o.Cache != nil {
+			o.Cache.Put("rule:"+name, cache.Value{V: rec, At: now, RunID: o.RunID})
+		}
+	}
+	due := !have || now.Sub(kept.At) >= every
+	e.Emit(x.status.skipped, boolValue(o.Skip != "" && due), name)
 }
 
 // runner runs the rules of one probe on one connection pool.

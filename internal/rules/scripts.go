@@ -40,7 +40,7 @@ func compileScript(s *modules.ScriptRule) *scriptRule {
 // runScript runs the script with EVALSHA_RO, and with EVAL_RO when Redis
 // does not have it cached yet: read-only either way, so a script that tries
 // to write fails instead.
-func (x *runner) runScript(r *scriptRule, e *exposition.Emitter, logger log.Logger) {
+func (x *runner) runScript(r *scriptRule, e sink, logger log.Logger) bool {
 	args := []any{r.SHA1(), len(r.Keys)}
 	for _, k := range r.Keys {
 		args = append(args, k)
@@ -60,10 +60,11 @@ func (x *runner) runScript(r *scriptRule, e *exposition.Emitter, logger log.Logg
 		logger.Log("msg", "Script rule failed", "rule", r.Metric, "err", err)
 	}
 	e.Emit(x.status.success, boolValue(err == nil), r.Metric)
+	return err == nil
 }
 
 // emit reads a number, or a flat array of label value and number pairs.
-func (r *scriptRule) emit(v any, err error, e *exposition.Emitter) error {
+func (r *scriptRule) emit(v any, err error, e sink) error {
 	if err != nil {
 		return err
 	}
