@@ -20,14 +20,17 @@ cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 TICK=$(getconf CLK_TCK)
 
 rport=$(free_port); eport=$(free_port); fport=$(free_port)
-redis-server --port "$rport" --enable-debug-command yes --bind 127.0.0.1 --save '' --appendonly no --dir "$work" --logfile "$work/redis.log" &
+redis-server --port "$rport" --enable-debug-command yes --bind 127.0.0.1 127.0.0.2 127.0.0.3 127.0.0.4 --save '' --appendonly no --dir "$work" --logfile "$work/redis.log" &
 rpid=$!; pids+=("$rpid")
 go build -o "$work/exporter" ./cmd/redis_probe_exporter
 go build -o "$work/floor" ./scripts/floor
 "$work/floor" --listen="127.0.0.1:$fport" --redis="127.0.0.1:$rport" &
 fpid=$!; pids+=("$fpid")
 printf 'modules:\n  default:\n    timeout: 5s\n' > "$work/redis_probe.yml"
-GOGC=${GOGC:-100} "$work/exporter" --config.file="$work/redis_probe.yml" --web.listen-address="127.0.0.1:$eport" --log.level=warn &
+# The targets below are one Redis on 4 addresses, which
+# --probe.max-per-target (4 per host:port) would hold to 16 probes at
+# once: enough for concurrency 16, but raised to be sure of it.
+GOGC=${GOGC:-100} "$work/exporter" --config.file="$work/redis_probe.yml" --web.listen-address="127.0.0.1:$eport" --log.level=warn --probe.max-per-target=16 &
 epid=$!; pids+=("$epid")
 wait_for() { for _ in $(seq 100); do "$@" >/dev/null 2>&1 && return; sleep 0.1; done; echo "not ready: $*" >&2; exit 1; }
 wait_for redis-cli -p "$rport" ping
@@ -37,17 +40,20 @@ redis-cli -p "$rport" debug populate 1000 >/dev/null
 url="http://127.0.0.1:$eport/probe?target=127.0.0.1:$rport"
 first=$(curl -s "$url&debug=true"); grep -q '^probe_success 1' <<<"$first" || { echo "probe failed: $first" >&2; exit 1; }
 
-# Identical probes in flight at once share one round trip, so the load
-# spreads over 16 targets (the databases of one Redis), 8 per wrk thread,
-# to measure probes and not their coalescing; a last run sends one target
-# to show what coalescing saves.
+# Identical probes in flight at once share one round trip, and a target
+# probed twice at once opens a second connection that it then closes (one
+# idle connection is kept per target). So each wrk thread's 8 connections
+# take turns over 32 targets of their own, the 16 databases of one Redis
+# reached on 4 loopback addresses, to measure probes and not coalescing or
+# dials; a last run sends one target to show what coalescing saves.
 cat > "$work/spread.lua" <<LUA
 local threads = 0
 function setup(thread) thread:set("id", threads); threads = threads + 1 end
 local n = 0
 function request()
 	n = n + 1
-	return wrk.format(nil, "/probe?target=redis://127.0.0.1:$rport/" .. (id * 8 + n % 8))
+	local k = n % 32
+	return wrk.format(nil, "/probe?target=redis://127.0.0." .. (1 + k % 4) .. ":$rport/" .. (id * 8 + math.floor(k / 4)))
 end
 LUA
 coalesced() { curl -s "127.0.0.1:$eport/metrics" | awk '/^redis_probe_exporter_probes_coalesced_total / {print $2}'; }
