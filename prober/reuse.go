@@ -2,6 +2,7 @@ package prober
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/go-kit/log"
@@ -88,7 +89,7 @@ func (r *replies) runID() string {
 		return ""
 	}
 	id, _ := info.Get(fields, "run_id")
-	return id
+	return strings.Clone(id) // kept in the cache: not a slice of the whole INFO text
 }
 
 // skipRules is why the probe's rules due to run are skipped, "" if they
