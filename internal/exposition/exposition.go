@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	dto "github.com/prometheus/client_model/go"
@@ -201,12 +202,16 @@ func (s *Set) seal() {
 type Selection struct {
 	set  *Set
 	keep []bool // by family index
+	// sizes are the bytes of each family's lines in the exposition written
+	// last, so that the next one lays them out in one allocation instead
+	// of growing each.
+	sizes []atomic.Int32
 }
 
 // Select starts a selection of s that keeps none of its families.
 func (s *Set) Select() *Selection {
 	s.seal()
-	return &Selection{set: s, keep: make([]bool, len(s.families))}
+	return &Selection{set: s, keep: make([]bool, len(s.families)), sizes: make([]atomic.Int32, len(s.families))}
 }
 
 // Keep sets whether the selection keeps f, a family of its set. Call it
@@ -271,7 +276,19 @@ const maxExample = 200
 // keeps and every family made by New. It is used by one goroutine.
 func NewEmitter(sel *Selection) *Emitter {
 	sel.set.seal()
-	return &Emitter{sel: sel, out: make([][]byte, len(sel.keep))}
+	e := &Emitter{sel: sel, out: make([][]byte, len(sel.keep))}
+	total := 0
+	for i := range sel.sizes {
+		total += int(sel.sizes[i].Load())
+	}
+	if total > 0 {
+		arena := make([]byte, total)
+		for i := range sel.sizes {
+			n := int(sel.sizes[i].Load())
+			e.out[i], arena = arena[:0:n], arena[n:]
+		}
+	}
+	return e
 }
 
 // lines is the reference of where f's sample lines go, and false when the
@@ -618,6 +635,9 @@ func (e *Emitter) WriteTo(w io.Writer) (int64, error) {
 // Text is the exposition, families sorted by name, in one buffer of its
 // exact size. Call it once, after the last Emit.
 func (e *Emitter) Text() []byte {
+	for i, lines := range e.out {
+		e.sel.sizes[i].Store(int32(len(lines)))
+	}
 	type block struct {
 		name, header string
 		lines        []byte
