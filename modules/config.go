@@ -68,7 +68,7 @@ type Module struct {
 	// GET, MODULE LIST) are reused, per target, auth and module, before
 	// they are asked again: DefaultRefreshInterval when not set, 0 asks on
 	// every probe.
-	RefreshInterval *Duration `yaml:"refresh_interval,omitempty"`
+	RefreshInterval *Interval `yaml:"refresh_interval,omitempty"`
 
 	// Keys and Scripts turn business keys into metrics, after the fixed
 	// commands, within the probe's deadline.
@@ -78,7 +78,7 @@ type Module struct {
 	// this, Redis is taken as loaded and rules due to run are skipped
 	// (their last result is served, with its age); 0 never skips. Rules
 	// are skipped while Redis loads its dataset too.
-	SkipRulesAfter Duration `yaml:"skip_rules_after,omitempty"`
+	SkipRulesAfter Interval `yaml:"skip_rules_after,omitempty"`
 
 	collectorOn map[string]bool // the catalogue's defaults, by collector
 	plan        any             // the catalogue's Compile of the module

@@ -33,7 +33,7 @@ type KeyRule struct {
 	ScanCount int               `yaml:"scan_count,omitempty"`
 	// RefreshInterval: between refreshes the rule's last result is served
 	// with its age; 0 (the default) runs the rule on every probe.
-	RefreshInterval Duration `yaml:"refresh_interval,omitempty"`
+	RefreshInterval Interval `yaml:"refresh_interval,omitempty"`
 }
 
 // ScriptRule runs a read-only Lua script (EVALSHA_RO, EVAL_RO) and exports
@@ -50,7 +50,7 @@ type ScriptRule struct {
 	Label      string            `yaml:"label,omitempty"` // the label of each pair's first element
 	Labels     map[string]string `yaml:"labels,omitempty"`
 	// RefreshInterval as for key rules.
-	RefreshInterval Duration `yaml:"refresh_interval,omitempty"`
+	RefreshInterval Interval `yaml:"refresh_interval,omitempty"`
 
 	sha string // of the script, for EVALSHA_RO
 }
@@ -111,17 +111,11 @@ func (m *Module) validateRules(p string, reserved func(string) bool, add func(pa
 	for i := range m.Keys {
 		k, rp := &m.Keys[i], fmt.Sprintf("%s.keys[%d]", p, i)
 		k.validate(rp, add)
-		if k.RefreshInterval < 0 {
-			add(rp+".refresh_interval", "must be 0 or more")
-		}
 		claim(rp, append(k.RuleMetrics(), counterNames(k.Metric, k.Type)...)...)
 	}
 	for i := range m.Scripts {
 		s, rp := &m.Scripts[i], fmt.Sprintf("%s.scripts[%d]", p, i)
 		s.validate(rp, add)
-		if s.RefreshInterval < 0 {
-			add(rp+".refresh_interval", "must be 0 or more")
-		}
 		claim(rp, append([]string{s.Metric}, counterNames(s.Metric, s.Type)...)...)
 	}
 }

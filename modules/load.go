@@ -117,12 +117,6 @@ func (c *Config) validate(cat Catalogue) []fieldError {
 		if m.ClientSeries < 0 {
 			add(p+".client_series", "must be 0 or more")
 		}
-		if m.Refresh() < 0 {
-			add(p+".refresh_interval", "must be 0 or more")
-		}
-		if m.SkipRulesAfter < 0 {
-			add(p+".skip_rules_after", "must be 0 or more")
-		}
 		m.validateRules(p, cat.reserved, add)
 	}
 	return errs

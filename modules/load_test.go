@@ -151,3 +151,27 @@ func TestEmbeddedDefault(t *testing.T) {
 		t.Errorf("default config: %+v, module %+v", c, m)
 	}
 }
+
+// refresh_interval and skip_rules_after take 0s (off) and positive
+// durations; a negative one or a bare number is refused with its line.
+func TestIntervalsTakeZero(t *testing.T) {
+	cat := Catalogue{Collectors: map[string]bool{}}
+	c, err := cat.Parse([]byte("modules:\n  m:\n    refresh_interval: 0s\n    skip_rules_after: 250ms\n    keys:\n      - {metric: k, key: k, refresh_interval: 1m}\n"), "c.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := c.Modules["m"]
+	if m.Refresh() != 0 || m.SkipRulesAfter != Interval(250*time.Millisecond) || m.Keys[0].RefreshInterval != Interval(time.Minute) {
+		t.Errorf("refresh %v, skip %v, rule refresh %v", m.Refresh(), m.SkipRulesAfter, m.Keys[0].RefreshInterval)
+	}
+	if d, _ := cat.Parse([]byte("modules:\n  m: {}\n"), "c.yml"); d.Modules["m"].Refresh() != DefaultRefreshInterval {
+		t.Errorf("default refresh %v, want %v", d.Modules["m"].Refresh(), DefaultRefreshInterval)
+	}
+	for _, bad := range []string{"-1s", "5"} {
+		_, err := cat.Parse([]byte("modules:\n  m:\n    refresh_interval: "+bad+"\n"), "c.yml")
+		want := `c.yml:3: modules.m.refresh_interval: invalid duration "` + bad + `": want 0s or a positive duration such as 1m`
+		if err == nil || err.Error() != want {
+			t.Errorf("refresh_interval %s: %v, want %s", bad, err, want)
+		}
+	}
+}

@@ -31,6 +31,27 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 // MarshalYAML writes the duration as Go does, "5s".
 func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
 
+// Interval is a duration that may be zero, which turns off what it times:
+// "1m", "0s".
+type Interval time.Duration
+
+// UnmarshalYAML reads "1m" or "0s" (a negative or bare number is refused).
+func (d *Interval) UnmarshalYAML(n *yaml.Node) error {
+	var s string
+	if err := n.Decode(&s); err != nil {
+		return err
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil || v < 0 || s == "0" {
+		return typeError(n, "invalid duration %q: want 0s or a positive duration such as 1m", s)
+	}
+	*d = Interval(v)
+	return nil
+}
+
+// MarshalYAML writes the interval as Go does, "1m0s".
+func (d Interval) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
+
 // UnmarshalYAML compiles the expression anchored at both ends, so that
 // "redis_db_.*" must match a whole family name.
 func (r *Regexp) UnmarshalYAML(n *yaml.Node) error {

@@ -123,6 +123,7 @@ type plan struct {
 	keys     []string // commandKey of each of commands
 	slow     []bool   // whether each of commands is only slow collectors'
 	info     bool     // whether INFO ALL is among commands: its run_id and loading are known
+	reuses   bool     // whether a probe may reuse anything of an earlier one (reuse.go)
 	keep     *exposition.Selection
 	rules    *rules.Rules // the module's key and script rules
 }
@@ -197,6 +198,13 @@ func compile(m *modules.Module) *plan {
 		p.steps = append(p.steps, st)
 	}
 	_, p.info = sent[commandKey(infoAll)]
+	p.reuses = p.info && m.Refresh() > 0 && slices.Contains(p.slow, true)
+	for _, k := range m.Keys {
+		p.reuses = p.reuses || k.RefreshInterval > 0
+	}
+	for _, s := range m.Scripts {
+		p.reuses = p.reuses || s.RefreshInterval > 0
+	}
 	p.keep.Keep(collectorSuccess, m.Metrics.Keeps(collectorSuccess.Name()))
 	p.rules = ruleStatus.Compile(m.Keys, m.Scripts)
 	for _, f := range ruleFamilies {

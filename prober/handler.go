@@ -104,6 +104,7 @@ func NewHandler(config *modules.Holder, pool *conn.Pool, hist *history.History, 
 	reg.MustRegister(h.probes, h.duration, h.rejected, h.shed, h.coalesced, h.retries, h.inFlight)
 	h.initModules()
 	config.OnReload(h.initModules)
+	config.OnReload(h.memo.Reset) // nothing kept under the old config is found again: free it
 	return h
 }
 
@@ -341,7 +342,10 @@ func (h *Handler) probe(wait, ctx context.Context, req request, timeout time.Dur
 	start := time.Now()
 	client, releaseClient := h.client(req)
 	defer releaseClient()
-	memo := h.memo.Entry(cache.Key{Target: req.target.String(), Auth: req.authName, Module: req.module}, start)
+	var memo *cache.Entry
+	if planFor(req.module).reuses {
+		memo = h.memo.Entry(cache.Key{Target: req.target.String(), Auth: req.authName, Module: req.module}, start)
+	}
 	res := Probe(ctx, client, req.module, memo, probeLog)
 	took := time.Since(start)
 

@@ -38,18 +38,18 @@ func Probe(ctx context.Context, client *redis.Client, m *modules.Module, memo *c
 	e := exposition.NewEmitter(p.keep)
 
 	kept := keptAnswers(p, m, memo, start)
-	ping, cmds, retries, execErr := roundTrip(ctx, client, p, kept, m.Retries, logger)
-	took := time.Since(start)
-	r := &replies{ctx: ctx, client: client, module: m, cmds: cmds}
+	t := roundTrip(ctx, client, p, kept, m.Retries, logger)
+	r := &replies{ctx: ctx, client: client, module: m, cmds: t.cmds}
 
 	// A connection that failed to open or authenticate leaves the commands
 	// unanswered and without errors: only PONG proves Redis served us.
-	up := ping.Val() == "PONG"
-	if up {
-		logger.Log("msg", "Round trip done", "commands", len(p.commands)+1-len(kept), "reused", len(kept), "duration_seconds", took.Seconds())
+	up := t.ping.Val() == "PONG"
+	broken := limitBroken(t.ping, r.cmds)
+	if up && broken == nil {
+		logger.Log("msg", "Round trip done", "commands", len(p.commands)+1-len(kept), "kept_answers", len(kept), "duration_seconds", t.took.Seconds())
 		r.settle(p, kept, memo, m.Refresh(), start, logger)
+		broken = limitBroken(t.ping, r.cmds) // the answers asked again, if any
 	}
-	broken := limitBroken(ping, r.cmds)
 	if up && broken == nil {
 		for _, st := range p.steps {
 			err := r.failed(st.keys)
@@ -62,7 +62,7 @@ func Probe(ctx context.Context, client *redis.Client, m *modules.Module, memo *c
 			e.Emit(collectorSuccess, boolValue(err == nil), st.c.name)
 		}
 		if p.rules.Len() > 0 {
-			o := rules.Options{Deadline: softDeadline(ctx), Cache: memo, RunID: r.runID(), Skip: r.skipRules(took)}
+			o := rules.Options{Deadline: softDeadline(ctx), Cache: memo, RunID: r.runID(), Skip: r.skipRules(t.took)}
 			broken = p.rules.Run(ctx, client, o, e, logger)
 		}
 	}
@@ -70,9 +70,9 @@ func Probe(ctx context.Context, client *redis.Client, m *modules.Module, memo *c
 	case broken != nil:
 		logger.Log("msg", "Reply refused: connection closed", "err", broken)
 	case !up:
-		err := ping.Err()
+		err := t.ping.Err()
 		if err == nil {
-			err = execErr
+			err = t.err
 		}
 		logger.Log("msg", "Redis did not answer PING", "err", err)
 	}
@@ -90,7 +90,7 @@ func Probe(ctx context.Context, client *redis.Client, m *modules.Module, memo *c
 	} else {
 		logger.Log("msg", "Probe failed", "duration_seconds", d)
 	}
-	return Result{Metrics: e, Success: ok, Retries: retries}
+	return Result{Metrics: e, Success: ok, Retries: t.retries}
 }
 
 // roundTrip sends PING and the plan's commands, but for those kept, in one
@@ -102,32 +102,45 @@ func Probe(ctx context.Context, client *redis.Client, m *modules.Module, memo *c
 // answering (conn.Guard), so that one a middlebox silently dropped, whose
 // reads would hang, leaves time for the next attempt; once Redis answers,
 // the round trip has the whole deadline and is never sent twice.
-func roundTrip(ctx context.Context, client *redis.Client, p *plan, kept map[int]cache.Value, rt modules.Retries, logger log.Logger) (ping *redis.StatusCmd, cmds map[string]*redis.Cmd, retries int, err error) {
+func roundTrip(ctx context.Context, client *redis.Client, p *plan, kept map[int]cache.Value, rt modules.Retries, logger log.Logger) (t trip) {
 	for attempt := 1; ; attempt++ {
+		start := time.Now()
 		pipe := client.Pipeline()
-		ping = pipe.Ping(ctx)
-		cmds = make(map[string]*redis.Cmd, len(p.commands))
+		t.ping = pipe.Ping(ctx)
+		t.cmds = make(map[string]*redis.Cmd, len(p.commands))
 		for i, args := range p.commands {
 			if _, ok := kept[i]; !ok {
-				cmds[p.keys[i]] = pipe.Do(ctx, args...)
+				t.cmds[p.keys[i]] = pipe.Do(ctx, args...)
 			}
 		}
-		_, err = pipe.Exec(ctx) // each command that was sent keeps its own error
-		if attempt >= rt.Attempts || ping.Val() == "PONG" || !retryable(ctx, ping.Err()) {
-			return ping, cmds, retries, err
+		_, t.err = pipe.Exec(ctx) // each command that was sent keeps its own error
+		t.took = time.Since(start)
+		if attempt >= rt.Attempts || t.ping.Val() == "PONG" || !retryable(ctx, t.ping.Err()) {
+			return t
 		}
 		delay := backoff(time.Duration(rt.BaseDelay), attempt)
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < 2*delay {
-			return ping, cmds, retries, err // too little time left to try again
+			return t // too little time left to try again
 		}
-		logger.Log("msg", "Round trip failed on the connection: retrying", "attempt", attempt, "err", ping.Err(), "delay_seconds", delay.Seconds())
+		logger.Log("msg", "Round trip failed on the connection: retrying", "attempt", attempt, "err", t.ping.Err(), "delay_seconds", delay.Seconds())
 		select {
 		case <-ctx.Done():
-			return ping, cmds, retries, err
+			return t
 		case <-time.After(delay):
 		}
-		retries++
+		t.retries++
 	}
+}
+
+// trip is what roundTrip got: PING's and each sent command's answer, the
+// pipeline's error, the retries it took, and how long the last attempt
+// took (a dial included, when it made one).
+type trip struct {
+	ping    *redis.StatusCmd
+	cmds    map[string]*redis.Cmd
+	err     error
+	retries int
+	took    time.Duration
 }
 
 // backoff is the wait before retry n (1-based): base·2ⁿ⁻¹, less up to half

@@ -32,7 +32,7 @@ eport=$(free_port)
 go build -o "$work/exporter" ./cmd/redis_probe_exporter
 go build -o "$work/fleet" ./scripts/fleet
 printf 'modules:\n  default:\n    timeout: 5s\n' > "$work/redis_probe.yml"
-"$work/exporter" --config.file="$work/redis_probe.yml" --web.listen-address="127.0.0.1:$eport" --log.level=warn ${EXPORTER_FLAGS:-} &
+"$work/exporter" --config.file="$work/redis_probe.yml" --web.listen-address="127.0.0.1:$eport" --log.level=warn ${EXPORTER_FLAGS:-} 2> "$work/exporter.log" &
 epid=$!; pids+=("$epid")
 wait_for() { for _ in $(seq 100); do "$@" >/dev/null 2>&1 && return; sleep 0.1; done; echo "not ready: $*" >&2; exit 1; }
 for p in "${ports[@]}"; do
@@ -52,3 +52,4 @@ done
 curl -s "127.0.0.1:$eport/metrics" > "$work/metrics"
 shed=$(awk '/^redis_probe_exporter_probes_shed_total/ {s+=$2} END {print s+0}' "$work/metrics")
 echo "Redis connections held by the exporter: $conns; probes shed: $shed"
+grep -m3 'level=error' "$work/exporter.log" || true # a failed probe logs at debug; a bug at error

@@ -25,8 +25,9 @@ type Cache struct {
 	max  int
 	idle time.Duration
 
-	mu      sync.Mutex
-	entries map[Key]*Entry
+	mu        sync.Mutex
+	entries   map[Key]*Entry
+	lastSweep time.Time
 }
 
 // New keeps at most max entries and drops an entry unused for idle.
@@ -48,12 +49,15 @@ func (c *Cache) Entry(k Key, now time.Time) *Entry {
 	return e
 }
 
-// sweepLocked makes room for one more entry: entries unused for idle go,
-// and if that is not enough, the least recently used one.
+// sweepLocked drops the entries unused for idle, every idle/8 or when the
+// cache is full, and makes room for one more entry: if dropping the idle
+// ones was not enough, the least recently used one goes too.
 func (c *Cache) sweepLocked(now time.Time) {
-	if len(c.entries) < c.max {
+	full := len(c.entries) >= c.max
+	if !full && now.Sub(c.lastSweep) < c.idle/8 {
 		return
 	}
+	c.lastSweep = now
 	var oldest Key
 	var oldestUsed time.Time
 	for k, e := range c.entries {
@@ -67,6 +71,14 @@ func (c *Cache) sweepLocked(now time.Time) {
 	if len(c.entries) >= c.max {
 		delete(c.entries, oldest)
 	}
+}
+
+// Reset forgets every entry, for a config reload: nothing kept under the
+// old config is found again, and none of it should stay in memory.
+func (c *Cache) Reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.entries)
 }
 
 // Len is the number of entries.

@@ -26,6 +26,25 @@ func TestCacheIsBounded(t *testing.T) {
 	if n := c.Len(); n != 1 {
 		t.Errorf("%d entries after the idle ones went, want 1", n)
 	}
+	c.Reset()
+	if n := c.Len(); n != 0 {
+		t.Errorf("%d entries after Reset, want 0", n)
+	}
+}
+
+// Entries unused for idle are dropped even when the cache is far from
+// full: a target that left the fleet, or an old config's, frees its
+// memory.
+func TestIdleEntriesAreDropped(t *testing.T) {
+	c := New(1000, time.Minute)
+	t0 := time.Now()
+	for i := range 100 {
+		c.Entry(Key{Target: string(rune('a' + i))}, t0)
+	}
+	c.Entry(Key{Target: "new"}, t0.Add(2*time.Minute))
+	if n := c.Len(); n != 1 {
+		t.Errorf("%d entries, want the new one alone", n)
+	}
 }
 
 // A value is fresh only from the same known run, and younger than maxAge.

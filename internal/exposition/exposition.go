@@ -284,7 +284,9 @@ func NewEmitter(sel *Selection) *Emitter {
 	if total > 0 {
 		arena := make([]byte, total)
 		for i := range sel.sizes {
-			n := int(sel.sizes[i].Load())
+			// Another probe of the module may have stored new sizes since
+			// they were summed: the arena bounds what is carved.
+			n := min(int(sel.sizes[i].Load()), len(arena))
 			e.out[i], arena = arena[:0:n], arena[n:]
 		}
 	}

@@ -2,10 +2,12 @@ package exposition
 
 import (
 	"bytes"
+	"fmt"
 	"hash/maphash"
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"unicode/utf8"
 
@@ -385,5 +387,35 @@ func TestAppendFloatMatchesG(t *testing.T) {
 		if got, want := formatFloat(v), strconv.FormatFloat(v, 'g', -1, 64); got != want {
 			t.Errorf("formatFloat(%v) = %q, want %q", v, got, want)
 		}
+	}
+}
+
+// Emitters of one selection lay out their buffers from the sizes the last
+// one wrote, while others store new ones: each still writes exactly its
+// own series, however the sizes change under it.
+func TestEmittersShareSizesSafely(t *testing.T) {
+	sel := testSet.Select()
+	sel.Keep(collectorSuccess, true)
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 300 {
+				n := 1 + (g+i)%3*40 // 1, 41 or 81 series
+				e := NewEmitter(sel)
+				for j := range n {
+					e.Emit(collectorSuccess, float64(j), strconv.Itoa(j))
+				}
+				if got := strings.Count(string(e.Text()), "\nprobe_collector_success{"); got != n {
+					errs <- fmt.Sprintf("%d series written, want %d", got, n)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }

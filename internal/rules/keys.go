@@ -145,7 +145,8 @@ func (t *tally) emit(e sink) {
 }
 
 // runKey measures the rule and emits its series and status. It reports
-// whether the rule succeeded.
+// whether the result is whole: the rule succeeded and the deadline did not
+// cut it short (max_keys may have), so that it may be kept.
 func (x *runner) runKey(r *keyRule, e sink, logger log.Logger) bool {
 	t := &tally{r: r, labels: map[string][]string{}, groups: map[string]*aggregate{}}
 	matched, truncated := 0, false
@@ -173,7 +174,8 @@ func (x *runner) runKey(r *keyRule, e sink, logger log.Logger) bool {
 	} else {
 		err = measure(r.Keys)
 	}
-	if errors.Is(err, errDeadline) || errors.Is(err, context.DeadlineExceeded) {
+	cut := errors.Is(err, errDeadline) || errors.Is(err, context.DeadlineExceeded)
+	if cut {
 		truncated, err = true, nil
 		logger.Log("msg", "Key rule cut short by the probe deadline", "rule", r.Metric, "keys", matched)
 	}
@@ -185,7 +187,7 @@ func (x *runner) runKey(r *keyRule, e sink, logger log.Logger) bool {
 	e.Emit(x.status.success, boolValue(err == nil), r.Metric)
 	e.Emit(x.status.keys, float64(matched), r.Metric)
 	e.Emit(x.status.truncated, boolValue(truncated), r.Metric)
-	return err == nil
+	return err == nil && !cut
 }
 
 // Bounds of a SCAN walk against a target that may never end it: a key

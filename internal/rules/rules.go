@@ -126,9 +126,11 @@ func (r recording) replay(e sink) {
 	}
 }
 
-// run emits the result of the rule named name: its last successful result
+// run emits the result of the rule named name: its last whole result
 // while younger than every, or while rules are skipped; else a new one
-// from measure, kept for the next probes when every is set. Then the
+// from measure, kept for the next probes when every is set and measure
+// reports it whole (a failed rule, or one the deadline cut short, runs
+// again at the next probe). Then the
 // result's age, and whether the rule was skipped.
 func (x *runner) run(o Options, name string, every time.Duration, measure func(sink) bool, e *exposition.Emitter, logger log.Logger) {
 	now := time.Now()

@@ -46,28 +46,39 @@ func main() {
 		mu        sync.Mutex
 		latencies []time.Duration
 		failed    atomic.Int64
+		failures  []string // the first few, to say why
 		wg        sync.WaitGroup
 	)
 	probe := func(u string, record bool) {
 		defer wg.Done()
 		start := time.Now()
 		resp, err := client.Get(u)
-		ok := err == nil && resp.StatusCode == http.StatusOK
-		if err == nil {
+		why := ""
+		switch {
+		case err != nil:
+			why = err.Error()
+		default:
 			body, _ := io.ReadAll(resp.Body)
 			_ = resp.Body.Close()
-			ok = ok && strings.Contains(string(body), "\nprobe_success 1\n")
+			if resp.StatusCode != http.StatusOK {
+				why = fmt.Sprintf("%s: %d %.100s", u, resp.StatusCode, body)
+			} else if !strings.Contains(string(body), "\nprobe_success 1\n") {
+				why = u + ": probe_success is not 1"
+			}
 		}
 		took := time.Since(start)
 		if !record {
 			return
 		}
-		if !ok {
-			failed.Add(1)
-		}
 		mu.Lock()
+		defer mu.Unlock()
 		latencies = append(latencies, took)
-		mu.Unlock()
+		if why != "" {
+			failed.Add(1)
+			if len(failures) < 3 {
+				failures = append(failures, why)
+			}
+		}
 	}
 
 	step := *interval / time.Duration(*n)
@@ -94,6 +105,9 @@ func main() {
 		*n, *interval, float64(*n)/interval.Seconds(), *intervals-1, len(latencies), failed.Load(),
 		pct(0.5).Round(100*time.Microsecond), pct(0.99).Round(100*time.Microsecond), latencies[len(latencies)-1].Round(time.Millisecond),
 		100*cpu/elapsed, 1000*cpu/float64(len(latencies)), status(*pid, "VmRSS"), status(*pid, "VmHWM"))
+	for _, f := range failures {
+		fmt.Println("failed:", f)
+	}
 }
 
 // cpuSeconds is the CPU time (user and system) process pid has used.
