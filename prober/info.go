@@ -25,6 +25,11 @@ var infoFields = newInfoTable(
 	infoGauge("cluster_connections", "redis_cluster_connections", "Sockets used by the cluster bus."),
 	infoGauge("client_recent_max_input_buffer", "redis_client_recent_max_input_buffer_bytes", "Largest input buffer among current client connections, in bytes."),
 	infoGauge("client_recent_max_output_buffer", "redis_client_recent_max_output_buffer_bytes", "Largest output buffer among current client connections, in bytes."),
+	infoGauge("pubsub_clients", "redis_pubsub_clients", "Clients in pub/sub mode (Redis 7.2+, Valkey 7.2+)."),
+	infoGauge("watching_clients", "redis_watching_clients", "Clients in WATCH mode (Redis 7.2+, Valkey 7.2+)."),
+	infoGauge("total_watched_keys", "redis_watched_keys", "Keys watched by clients (Redis 7.2+, Valkey 7.2+)."),
+	infoGauge("total_blocking_keys", "redis_blocking_keys", "Keys clients are blocked on (Redis 7.2+, Valkey 7.2+)."),
+	infoGauge("total_blocking_keys_on_nokey", "redis_blocking_keys_on_nokey", "Keys clients are blocked on that may also unblock when the key is deleted (Redis 7.2+, Valkey 7.2+)."),
 
 	// Memory
 	infoGauge("used_memory", "redis_memory_used_bytes", "Bytes allocated by Redis's allocator."),
@@ -69,6 +74,12 @@ var infoFields = newInfoTable(
 
 	// Persistence
 	infoGauge("loading", "redis_loading_dump_file", "Whether a dump file is loading (1) or not (0)."),
+	infoGauge("loading_start_time", "redis_loading_start_timestamp_seconds", "Unix time the running load of the dataset started (only while loading)."),
+	infoGauge("loading_total_bytes", "redis_loading_total_bytes", "Size of the file being loaded, in bytes (only while loading)."),
+	infoGauge("loading_rdb_used_mem", "redis_loading_rdb_used_memory_bytes", "Memory the server that made the RDB file used, in bytes (only while loading)."),
+	infoGauge("loading_loaded_bytes", "redis_loading_loaded_bytes", "Bytes loaded so far (only while loading)."),
+	infoGauge("loading_loaded_perc", "redis_loading_loaded_percent", "Percentage of the dataset loaded so far (only while loading)."),
+	infoGauge("loading_eta_seconds", "redis_loading_eta_seconds", "Seconds Redis expects the load to take still (only while loading)."),
 	infoGauge("async_loading", "redis_async_loading", "Whether a replication dataset loads asynchronously while serving old data (1) or not (0)."),
 	infoGauge("rdb_changes_since_last_save", "redis_rdb_changes_since_last_save", "Changes since the last RDB save."),
 	infoGauge("rdb_bgsave_in_progress", "redis_rdb_bgsave_in_progress", "Whether an RDB save is in progress (1) or not (0)."),
@@ -111,6 +122,8 @@ var infoFields = newInfoTable(
 	infoScaled(infoCounter("expire_cycle_cpu_milliseconds", "redis_expire_cycle_cpu_seconds_total", "CPU seconds spent on active expiry cycles."), 1e-3).was("redis_expire_cycle_cpu_time_ms_total"),
 	infoCounter("evicted_keys", "redis_evicted_keys_total", "Keys evicted because of the maxmemory limit."),
 	infoCounter("evicted_clients", "redis_evicted_clients_total", "Clients evicted because of the maxmemory-clients limit."),
+	infoCounter("evicted_scripts", "redis_evicted_scripts_total", "EVAL scripts evicted from the script cache (Redis 7.4+, Valkey 8.0+)."),
+	infoCounter("expired_subkeys", "redis_expired_subkeys_total", "Hash fields deleted because their time to live ran out (Redis 8.0+)."),
 	infoScaled(infoCounter("total_eviction_exceeded_time", "redis_eviction_exceeded_time_seconds_total", "Seconds used_memory spent above maxmemory."), 1e-3).was("redis_eviction_exceeded_time_ms_total"),
 	infoScaled(infoGauge("current_eviction_exceeded_time", "redis_current_eviction_exceeded_time_seconds", "Seconds since used_memory last went above maxmemory; 0 when below."), 1e-3).was("redis_current_eviction_exceeded_time_ms"),
 	infoCounter("keyspace_hits", "redis_keyspace_hits_total", "Successful lookups of keys in the main dictionary."),
@@ -137,6 +150,11 @@ var infoFields = newInfoTable(
 	infoCounter("io_threaded_writes_processed", "redis_io_threaded_writes_processed_total", "Write events processed by I/O threads.").was("redis_io_threaded_writes_processed"),
 	infoCounter("reply_buffer_shrinks", "redis_reply_buffer_shrinks_total", "Times output buffers shrank."),
 	infoCounter("reply_buffer_expands", "redis_reply_buffer_expands_total", "Times output buffers expanded."),
+	infoCounter("eventloop_cycles", "redis_eventloop_cycles_total", "Event loop cycles (Redis 7.2+, Valkey 7.2+)."),
+	infoScaled(infoCounter("eventloop_duration_sum", "redis_eventloop_duration_seconds_total", "Seconds spent in the event loop, I/O and commands included (Redis 7.2+, Valkey 7.2+)."), 1e-6),
+	infoScaled(infoCounter("eventloop_duration_cmd_sum", "redis_eventloop_duration_cmd_seconds_total", "Seconds the event loop spent running commands (Redis 7.2+, Valkey 7.2+)."), 1e-6),
+	infoGauge("instantaneous_eventloop_cycles_per_sec", "redis_instantaneous_eventloop_cycles_per_second", "Event loop cycles per second, as Redis samples it; prefer rate(redis_eventloop_cycles_total)."),
+	infoScaled(infoGauge("instantaneous_eventloop_duration_usec", "redis_instantaneous_eventloop_duration_seconds", "Mean duration of an event loop cycle, as Redis samples it, in seconds."), 1e-6),
 	infoCounter("acl_access_denied_auth", "redis_acl_access_denied_auth_total", "Authentication failures."),
 	infoCounter("acl_access_denied_cmd", "redis_acl_access_denied_cmd_total", "Commands refused because of the ACL."),
 	infoCounter("acl_access_denied_key", "redis_acl_access_denied_key_total", "Commands refused because of key access in the ACL."),
@@ -157,8 +175,8 @@ var infoFields = newInfoTable(
 )
 
 var (
-	instanceInfo = gauge("redis_instance_info", "Always 1; the labels describe the Redis server.",
-		"role", "redis_version", "redis_build_id", "redis_mode", "os", "maxmemory_policy", "run_id", "tcp_port")
+	instanceInfo = gauge("redis_instance_info", "Always 1; the labels describe the Redis server. redis_mode is Valkey's server_mode where that is what INFO says; server_name and valkey_version are Valkey's (empty on Redis).",
+		"role", "redis_version", "redis_build_id", "redis_mode", "os", "maxmemory_policy", "run_id", "tcp_port", "server_name", "valkey_version")
 	startTime = gauge("redis_start_time_seconds", "Unix time the Redis server started.")
 )
 
@@ -177,12 +195,15 @@ func init() {
 			v := map[string]string{} // the fields below, read in one pass
 			for _, f := range fields {
 				switch f.Key {
-				case "role", "redis_version", "redis_build_id", "redis_mode", "os", "maxmemory_policy", "run_id", "tcp_port", "server_time_usec", "uptime_in_seconds":
+				case "role", "redis_version", "redis_build_id", "redis_mode", "os", "maxmemory_policy", "run_id", "tcp_port", "server_time_usec", "uptime_in_seconds",
+					"server_name", "valkey_version":
 					v[f.Key] = f.Value
+				case "server_mode": // Valkey 8+, unless extended-redis-compatibility
+					v["redis_mode"] = f.Value
 				}
 			}
 			e.Emit(instanceInfo, 1, v["role"], v["redis_version"], v["redis_build_id"], v["redis_mode"],
-				v["os"], v["maxmemory_policy"], v["run_id"], v["tcp_port"])
+				v["os"], v["maxmemory_policy"], v["run_id"], v["tcp_port"], v["server_name"], v["valkey_version"])
 			now, err1 := strconv.ParseFloat(v["server_time_usec"], 64)
 			up, err2 := strconv.ParseFloat(v["uptime_in_seconds"], 64)
 			if err1 == nil && err2 == nil {

@@ -37,7 +37,7 @@ func TestInfoOnRecordedMaster(t *testing.T) {
 	got := collectRecorded(t, "info_all_master.txt")
 	nan := math.NaN()
 	expect(t, got, map[string]float64{
-		`redis_instance_info{maxmemory_policy="noeviction",os="Linux 6.18.44-fc-v657 x86_64",redis_build_id="ae4d7c971a948f0",redis_mode="standalone",redis_version="7.0.15",role="master",run_id="302de16c6a3ef4661974ed115e66f25cbbdf6407",tcp_port="17001"}`: 1,
+		`redis_instance_info{maxmemory_policy="noeviction",os="Linux 6.18.44-fc-v657 x86_64",redis_build_id="ae4d7c971a948f0",redis_mode="standalone",redis_version="7.0.15",role="master",run_id="302de16c6a3ef4661974ed115e66f25cbbdf6407",server_name="",tcp_port="17001",valkey_version=""}`: 1,
 		`redis_connected_clients`:                 1,
 		`redis_max_clients`:                       10000,
 		`redis_memory_max_bytes`:                  0,
@@ -68,7 +68,7 @@ func TestInfoOnRecordedMaster(t *testing.T) {
 	// Base units: server_time_usec 1795619111070350 less uptime 7 s.
 	expect(t, got, map[string]float64{"redis_start_time_seconds": 1795619104})
 	expectExact(t, got, map[string]float64{
-		`redis_instance_info{maxmemory_policy="noeviction",os="Linux 6.18.44-fc-v657 x86_64",redis_build_id="ae4d7c971a948f0",redis_mode="standalone",redis_version="7.0.15",role="master",run_id="302de16c6a3ef4661974ed115e66f25cbbdf6407",tcp_port="17001"}`: 1,
+		`redis_instance_info{maxmemory_policy="noeviction",os="Linux 6.18.44-fc-v657 x86_64",redis_build_id="ae4d7c971a948f0",redis_mode="standalone",redis_version="7.0.15",role="master",run_id="302de16c6a3ef4661974ed115e66f25cbbdf6407",server_name="",tcp_port="17001",valkey_version=""}`: 1,
 		"redis_start_time_seconds": 1795619104,
 	}, "redis_instance_info", "redis_start_time_seconds")
 	expectExact(t, got, map[string]float64{
@@ -111,6 +111,7 @@ func TestInfoOnRecordedReplica(t *testing.T) {
 		`redis_master_link_up`: 1,
 		`redis_slave_info{master_host="127.0.0.1",master_port="17001",read_only="1"}`: 1,
 		`redis_slave_repl_offset`:                     201,
+		`redis_slave_read_repl_offset`:                201,
 		`redis_master_sync_in_progress`:               0,
 		`redis_master_last_io_seconds_ago`:            2,
 		`redis_slave_priority`:                        100,
@@ -198,4 +199,43 @@ func TestCommandErrorAndLatencyStatsOnRecordedMaster(t *testing.T) {
 	expectExact(t, got, stats, familiesOf(t, "commandstats")...)
 	expectExact(t, got, map[string]float64{`redis_errors_total{err="ERR"}`: 1}, familiesOf(t, "errorstats")...)
 	expectExact(t, got, latency, familiesOf(t, "latencystats")...)
+}
+
+// Valkey 8 renames redis_mode to server_mode and adds its own name and
+// version; Redis 7.2+ and Valkey add client, event loop and sync fields.
+// The INFO text is written from Valkey's source (testdata/README.md): no
+// Valkey binary is available to record one.
+func TestInfoOnValkey8(t *testing.T) {
+	got := collectRecorded(t, "info_all_valkey_8.0.txt")
+	expectExact(t, got, map[string]float64{
+		`redis_instance_info{maxmemory_policy="",os="Linux 6.1.0-18-amd64 x86_64",redis_build_id="5f5a6d0e0b6b4e2f",redis_mode="standalone",redis_version="7.2.4",role="slave",run_id="8c2f0a6b9d1e4f3a7b5c6d8e9f0a1b2c3d4e5f60",server_name="valkey",tcp_port="6380",valkey_version="8.0.1"}`: 1,
+	}, "redis_instance_info")
+	expect(t, got, map[string]float64{
+		"redis_pubsub_clients":                            2,
+		"redis_watching_clients":                          1,
+		"redis_watched_keys":                              4,
+		"redis_blocking_keys":                             1,
+		"redis_blocking_keys_on_nokey":                    0,
+		"redis_evicted_scripts_total":                     7,
+		"redis_eventloop_cycles_total":                    2500,
+		"redis_eventloop_duration_seconds_total":          1.5,
+		"redis_eventloop_duration_cmd_seconds_total":      0.25,
+		"redis_instantaneous_eventloop_cycles_per_second": 9,
+		"redis_instantaneous_eventloop_duration_seconds":  35e-6,
+		"redis_master_link_up":                            0,
+		"redis_master_link_down_since_seconds":            42,
+		"redis_master_sync_in_progress":                   1,
+		"redis_master_sync_total_bytes":                   1 << 20,
+		"redis_master_sync_read_bytes":                    1 << 18,
+		"redis_master_sync_left_bytes":                    786432,
+		"redis_master_sync_percent":                       25,
+		"redis_master_sync_last_io_seconds_ago":           0,
+		"redis_replicas_repl_buffer_bytes":                0,
+		"redis_db_keys{db=\"db0\"}":                       5,
+	})
+	for _, k := range []string{"redis_eventloop_cycles_total", "redis_evicted_scripts_total", "redis_eventloop_duration_seconds_total"} {
+		if got[k].Typ != dto.MetricType_COUNTER {
+			t.Errorf("%s is %v, want a counter", k, got[k].Typ)
+		}
+	}
 }

@@ -274,3 +274,48 @@ func TestPromtoolCheckMetrics(t *testing.T) {
 	s := redistest.StartRedis(t, "--replicaof", "127.0.0.1", "1") // a replica whose master is down
 	promtoolCheck(t, probeExposition(t, testConfig, s.Addr()))
 }
+
+// An orphaned replica says how long its master link has been down: the
+// age grows from the moment the master died, and a replica whose master
+// never answered says -1.
+func TestOrphanedReplicaLinkDownAge(t *testing.T) {
+	master := redistest.StartRedis(t, "--repl-diskless-sync-delay", "0")
+	replica := redistest.StartRedis(t, "--replicaof", "127.0.0.1", fmt.Sprint(master.Port))
+	never := redistest.StartRedis(t, "--replicaof", "127.0.0.1", "1")
+	ctx := context.Background()
+	rc := replica.Client(t)
+	linkIs := func(want string) func() error {
+		return func() error {
+			text, err := rc.Info(ctx, "replication").Result()
+			if err != nil {
+				return err
+			}
+			if v, _ := info.Get(info.Parse(text), "master_link_status"); v != want {
+				return fmt.Errorf("link %s, want %s", v, want)
+			}
+			return nil
+		}
+	}
+	redistest.WaitFor(t, 10*time.Second, linkIs("up"), nil)
+	m := mustModule(t, "    timeout: 2s\n")
+	got, _ := probeTarget(t, replica.Addr(), m, nil)
+	if _, ok := got["redis_master_link_down_since_seconds"]; ok {
+		t.Error("a replica with its link up reports redis_master_link_down_since_seconds")
+	}
+
+	master.Stop()
+	died := time.Now()
+	redistest.WaitFor(t, 10*time.Second, linkIs("down"), nil)
+	time.Sleep(2100 * time.Millisecond)
+	got, ok := probeTarget(t, replica.Addr(), m, nil)
+	if !ok {
+		t.Fatal("probe of the orphaned replica failed")
+	}
+	age := got["redis_master_link_down_since_seconds"].Value
+	if limit := time.Since(died).Seconds() + 1; age < 2 || age > limit {
+		t.Errorf("link down for %v s, want 2 to %.1f", age, limit)
+	}
+	expect(t, got, map[string]float64{"redis_master_link_up": 0})
+	got, _ = probeTarget(t, never.Addr(), m, nil)
+	expect(t, got, map[string]float64{"redis_master_link_down_since_seconds": -1, "redis_master_link_up": 0})
+}

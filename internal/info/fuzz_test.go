@@ -19,6 +19,7 @@ func FuzzParse(f *testing.F) {
 	for _, name := range []string{
 		"testdata/info_all_master.txt",
 		"testdata/info_all_replica.txt",
+		"testdata/info_all_valkey_8.0.txt",
 		"../clusternodes/testdata/cluster_info_pfail.txt", // CLUSTER INFO is parsed by Parse too
 	} {
 		data, err := os.ReadFile(name)
