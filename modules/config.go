@@ -64,6 +64,9 @@ type Module struct {
 	// 0 (the default) gives aggregates only.
 	ClientSeries int `yaml:"client_series,omitempty"`
 
+	// Expect is what a healthy target looks like; nil asserts nothing.
+	Expect *Expect `yaml:"expect,omitempty"`
+
 	// RefreshInterval is how long the answers that rarely change (CONFIG
 	// GET, MODULE LIST) are reused, per target, auth and module, before
 	// they are asked again: DefaultRefreshInterval when not set, 0 asks on

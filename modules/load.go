@@ -117,6 +117,9 @@ func (c *Config) validate(cat Catalogue) []fieldError {
 		if m.ClientSeries < 0 {
 			add(p+".client_series", "must be 0 or more")
 		}
+		if m.Expect != nil {
+			m.Expect.validate(p+".expect", add)
+		}
 		m.validateRules(p, cat.reserved, add)
 	}
 	return errs

@@ -175,3 +175,28 @@ func TestIntervalsTakeZero(t *testing.T) {
 		}
 	}
 }
+
+// expect: takes known values only, each refused with its line and path.
+func TestExpectValidated(t *testing.T) {
+	cat := Catalogue{Collectors: map[string]bool{}}
+	for _, tc := range []struct{ yaml, want string }{
+		{"    expect:\n      role: primary\n", `c.yml:4: modules.m.expect.role: unknown value "primary": one of [master replica]`},
+		{"    expect:\n      master_link: sideways\n", `c.yml:4: modules.m.expect.master_link: unknown value "sideways": one of [up down]`},
+		{"    expect:\n      cluster_state: degraded\n", `c.yml:4: modules.m.expect.cluster_state: unknown value "degraded": one of [ok fail]`},
+		{"    expect:\n      min_replicas: -1\n", `c.yml:4: modules.m.expect.min_replicas: must be 0 or more`},
+		{"    expect:\n      loading: maybe\n", "c.yml:4: modules.m.expect.loading: cannot unmarshal !!str `maybe` into bool"},
+		{"    expect:\n      roles: master\n", "c.yml:4: modules.m.expect.roles: field roles not found in type modules.Expect"},
+	} {
+		_, err := cat.Parse([]byte("modules:\n  m:\n"+tc.yaml), "c.yml")
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%q: %v, want %s", tc.yaml, err, tc.want)
+		}
+	}
+	c, err := cat.Parse([]byte("modules:\n  m:\n    expect: {role: replica, loading: false, min_replicas: 0}\n"), "c.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x := c.Modules["m"].Expect; x.Role != "replica" || *x.Loading || *x.MinReplicas != 0 {
+		t.Errorf("expect parsed as %+v", x)
+	}
+}

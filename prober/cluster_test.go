@@ -78,6 +78,12 @@ func TestClusterCollector(t *testing.T) {
 	for _, s := range c.Nodes {
 		ids[s] = clusterNodeID(t, s)
 	}
+	// A healthy cluster node passes expect: cluster_state ok.
+	healthy, ok := probeTarget(t, masters[0].Addr(), mustModule(t, "    timeout: 2s\n    expect: {cluster_state: ok, role: master}\n"), nil)
+	if !ok {
+		t.Error("a healthy cluster master failed expect: {cluster_state: ok, role: master}")
+	}
+	expect(t, healthy, map[string]float64{`probe_assertion_success{assertion="cluster_state"}`: 1})
 
 	// A healthy cluster, from each master: every series of the collector
 	// but the per-type message counts, whose types vary with the gossip.

@@ -197,6 +197,16 @@ func compile(m *modules.Module) *plan {
 		}
 		p.steps = append(p.steps, st)
 	}
+	for _, cmd := range assertionCommands(m.Expect) {
+		k := commandKey(cmd)
+		if i, ok := sent[k]; ok {
+			p.slow[i] = false
+			continue
+		}
+		sent[k] = len(p.commands)
+		p.commands, p.keys, p.slow = append(p.commands, cmd), append(p.keys, k), append(p.slow, false)
+	}
+	p.keep.Keep(assertionSuccess, m.Expect != nil) // never filtered
 	_, p.info = sent[commandKey(infoAll)]
 	p.reuses = p.info && m.Refresh() > 0 && slices.Contains(p.slow, true)
 	for _, k := range m.Keys {
@@ -215,7 +225,7 @@ func compile(m *modules.Module) *plan {
 
 // Probe-level families: never removed by a module's filter.
 var (
-	probeSuccess  = gauge("probe_success", "Whether the probe succeeded: 1 when Redis answered PING after connecting and authenticating.")
+	probeSuccess  = gauge("probe_success", "Whether the probe succeeded: 1 when Redis answered PING after connecting and authenticating, and every expect: assertion of the module held.")
 	probeDuration = gauge("probe_duration_seconds", "How long the probe took, in seconds.")
 	redisUp       = gauge("redis_up", "Whether Redis answered PING after connecting and authenticating.")
 	probeFamilies = []*exposition.Family{probeSuccess, probeDuration, redisUp}

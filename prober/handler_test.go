@@ -68,6 +68,12 @@ func TestShippedConfigLoads(t *testing.T) {
 	if !c.Modules["cluster"].CollectorEnabled("cluster") || c.Modules["sentinel"].CollectorEnabled("config") {
 		t.Error("cluster or sentinel module collectors as not shipped")
 	}
+	if x := c.Modules["primary"].Expect; x == nil || x.Role != "master" || *x.MinReplicas != 1 {
+		t.Errorf("primary module's expect: %+v", x)
+	}
+	if x := c.Modules["replica"].Expect; x == nil || x.Role != "replica" || x.MasterLink != "up" {
+		t.Errorf("replica module's expect: %+v", x)
+	}
 }
 
 // Every module's probe counters exist at 0 from load; a reload that removes

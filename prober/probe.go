@@ -30,7 +30,8 @@ type Result struct {
 // asks. It ends by ctx's deadline. PING goes first in the pipeline: its
 // answer is what redis_up and probe_success report, so that a forbidden or
 // failing collector command never marks a healthy Redis down. A reply that
-// breaks the module's limits fails the probe. memo, if not nil, keeps what
+// breaks the module's limits fails the probe, as does a failed expect:
+// assertion. memo, if not nil, keeps what
 // probes of this target, auth and module may reuse (see reuse.go).
 func Probe(ctx context.Context, client *redis.Client, m *modules.Module, memo *cache.Entry, logger log.Logger) Result {
 	start := time.Now()
@@ -44,6 +45,7 @@ func Probe(ctx context.Context, client *redis.Client, m *modules.Module, memo *c
 	// A connection that failed to open or authenticate leaves the commands
 	// unanswered and without errors: only PONG proves Redis served us.
 	up := t.ping.Val() == "PONG"
+	asserted := true // the module's expect: held, or it has none
 	broken := limitBroken(t.ping, r.cmds)
 	if up && broken == nil {
 		logger.Log("msg", "Round trip done", "commands", len(p.commands)+1-len(kept), "kept_answers", len(kept), "duration_seconds", t.took.Seconds())
@@ -61,6 +63,7 @@ func Probe(ctx context.Context, client *redis.Client, m *modules.Module, memo *c
 			}
 			e.Emit(collectorSuccess, boolValue(err == nil), st.c.name)
 		}
+		asserted = r.assert(m.Expect, e, logger)
 		if p.rules.Len() > 0 {
 			o := rules.Options{Deadline: softDeadline(ctx), Cache: memo, RunID: r.runID(), Skip: r.skipRules(t.took)}
 			broken = p.rules.Run(ctx, client, o, e, logger)
@@ -76,7 +79,7 @@ func Probe(ctx context.Context, client *redis.Client, m *modules.Module, memo *c
 		}
 		logger.Log("msg", "Redis did not answer PING", "err", err)
 	}
-	ok := up && broken == nil
+	ok := up && broken == nil && asserted
 
 	if n, example := e.Duplicates(); n > 0 {
 		logger.Log("msg", "Dropped series that repeat an earlier one's name and labels", "count", n, "first", example)
