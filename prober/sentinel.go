@@ -40,6 +40,20 @@ var (
 	sentinelMasterCKQuorum   = gauge("redis_sentinel_master_ckquorum", "Whether SENTINEL CKQUORUM finds enough reachable Sentinels for the quorum and for a failover's majority (1) or not (0).", "master_name", "master_address").Was("redis_sentinel_master_ckquorum_status")
 )
 
+// sentinelMasterSettings are the numeric fields of a SENTINEL MASTERS entry
+// exported as they are (scaled to base units), when the entry has them.
+var sentinelMasterSettings = []struct {
+	key   string
+	f     *exposition.Family
+	scale float64
+}{
+	{"config-epoch", gauge("redis_sentinel_master_config_epoch", "The master's configuration epoch: it grows by one with each failover.", "master_name", "master_address"), 1},
+	{"last-ok-ping-reply", gauge("redis_sentinel_master_last_ok_ping_reply_seconds", "Seconds since the master last answered this Sentinel's PING validly.", "master_name", "master_address"), 1e-3},
+	{"down-after-milliseconds", gauge("redis_sentinel_master_down_after_seconds", "The master's down-after-milliseconds setting, in seconds: how long it may not answer before this Sentinel sees it down.", "master_name", "master_address").Was("redis_sentinel_master_setting_down_after_milliseconds"), 1e-3},
+	{"failover-timeout", gauge("redis_sentinel_master_failover_timeout_seconds", "The master's failover-timeout setting, in seconds.", "master_name", "master_address").Was("redis_sentinel_master_setting_failover_timeout"), 1e-3},
+	{"parallel-syncs", gauge("redis_sentinel_master_parallel_syncs", "The master's parallel-syncs setting: replicas reconfigured at once after a failover.", "master_name", "master_address").Was("redis_sentinel_master_setting_parallel_syncs"), 1},
+}
+
 var sentinelMasters = []any{"SENTINEL", "MASTERS"}
 
 func init() {
@@ -49,13 +63,16 @@ func init() {
 		commands:  [][]any{infoAll, sentinelMasters},
 		families: append(sentinelFields.families(),
 			sentinelMasterStatus, sentinelMasterStatusInfo, sentinelMasterSlaves, sentinelMasterOKSlaves,
-			sentinelMasterSentinels, sentinelMasterOKSents, sentinelMasterQuorum, sentinelMasterCKQuorum),
+			sentinelMasterSentinels, sentinelMasterOKSents, sentinelMasterQuorum, sentinelMasterCKQuorum,
+			sentinelMasterSettings[0].f, sentinelMasterSettings[1].f, sentinelMasterSettings[2].f,
+			sentinelMasterSettings[3].f, sentinelMasterSettings[4].f),
 		collect: collectSentinel,
 	})
 }
 
 // sentinelMaster is what the collector learnt of one monitored master.
 type sentinelMaster struct {
+	entry                  map[string]string // as SENTINEL MASTERS gave it
 	name, address, flags   string
 	slaves, otherSentinels float64
 	quorum                 float64
@@ -77,7 +94,7 @@ func collectSentinel(r *replies, e *exposition.Emitter) error {
 		if m["name"] == "" {
 			return fmt.Errorf("SENTINEL MASTERS: entry without a name: %v", m)
 		}
-		masters[i] = sentinelMaster{name: m["name"], address: net.JoinHostPort(m["ip"], m["port"]), flags: m["flags"]}
+		masters[i] = sentinelMaster{entry: m, name: m["name"], address: net.JoinHostPort(m["ip"], m["port"]), flags: m["flags"]}
 		for _, n := range []struct {
 			key string
 			v   *float64
@@ -134,6 +151,11 @@ func collectSentinel(r *replies, e *exposition.Emitter) error {
 		e.Emit(sentinelMasterOKSents, m.okSentinels, m.name, m.address)
 		e.Emit(sentinelMasterQuorum, m.quorum, m.name, m.address)
 		e.Emit(sentinelMasterCKQuorum, boolValue(m.ckquorum), m.name, m.address)
+		for _, st := range sentinelMasterSettings {
+			if v, err := strconv.ParseFloat(m.entry[st.key], 64); err == nil {
+				e.Emit(st.f, v*st.scale, m.name, m.address)
+			}
+		}
 	}
 	return nil
 }

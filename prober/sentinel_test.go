@@ -3,6 +3,7 @@ package prober
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -96,9 +97,19 @@ func TestSentinelCollector(t *testing.T) {
 		"redis_sentinel_master_ok_sentinels" + l: 1,
 		"redis_sentinel_master_quorum" + l:       1,
 		"redis_sentinel_master_ckquorum" + l:     1,
+		// Its settings, as the test Sentinel's config sets them, and the
+		// epoch no failover has raised yet.
+		"redis_sentinel_master_config_epoch" + l:               0,
+		"redis_sentinel_master_down_after_seconds" + l:         1,
+		"redis_sentinel_master_failover_timeout_seconds" + l:   5,
+		"redis_sentinel_master_parallel_syncs" + l:             1,
+		"redis_sentinel_master_last_ok_ping_reply_seconds" + l: math.NaN(), // any value: checked below
 		fmt.Sprintf(`redis_sentinel_master_status_info{master_address="127.0.0.1:%d",master_name="mym",master_status="master"}`, master.Port): 1,
 	}, familiesOf(t, "sentinel")...)
 	expectCollectorsSucceeded(t, got, "    timeout: 2s\n"+sentinelCollectors)
+	if v := got["redis_sentinel_master_last_ok_ping_reply_seconds"+l].Value; v < 0 || v > 2 {
+		t.Errorf("last ok ping reply %v s ago, want 0 to 2 (the Sentinel pings every second)", v)
+	}
 	found := false
 	for k := range got {
 		found = found || strings.HasPrefix(k, "redis_instance_info{") && strings.Contains(k, `redis_mode="sentinel"`)
