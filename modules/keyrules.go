@@ -27,6 +27,7 @@ type KeyRule struct {
 	Aggregate string            `yaml:"aggregate,omitempty"` // none (default) | count | sum | min | max
 	KeyLabels *Pattern          `yaml:"key_labels,omitempty"`
 	Measure   string            `yaml:"measure,omitempty"` // value (default) | length | ttl | memory | exists | idle | stream
+	Missing   string            `yaml:"missing,omitempty"` // zero (default) | omit: see MissingZero
 	Field     string            `yaml:"field,omitempty"`
 	Labels    map[string]string `yaml:"labels,omitempty"`
 	MaxKeys   int               `yaml:"max_keys,omitempty"`
@@ -60,6 +61,18 @@ func (s *ScriptRule) SHA1() string { return s.sha }
 
 // Pattern is a regular expression kept as written (not anchored).
 type Pattern struct{ Regexp }
+
+// The values of a key rule's missing. With MissingZero a listed key that
+// does not exist has measure length 0 (the measures value, ttl, memory,
+// idle and stream give no series for it, exists gives 0), and an aggregate
+// count or sum over no key, without key_labels, is 0. With MissingOmit a
+// key that does not exist gives no series and enters no aggregate, and an
+// aggregate over no key gives no series. MissingOmit does not go with
+// measure exists, whose 0 says that the key is missing.
+const (
+	MissingZero = "zero"
+	MissingOmit = "omit"
+)
 
 // Defaults for key rules.
 const (
@@ -155,6 +168,7 @@ func (k *KeyRule) validate(rp string, add func(path, format string, args ...any)
 	defaults(&k.Type, "gauge")
 	defaults(&k.Aggregate, "none")
 	defaults(&k.Measure, "value")
+	defaults(&k.Missing, MissingZero)
 	if k.Type != "gauge" && k.Type != "counter" {
 		add(rp+".type", "unknown type %q: gauge or counter", k.Type)
 	}
@@ -163,6 +177,12 @@ func (k *KeyRule) validate(rp string, add func(path, format string, args ...any)
 	}
 	if !slices.Contains(measures, k.Measure) {
 		add(rp+".measure", "unknown measure %q: one of %v", k.Measure, measures)
+	}
+	switch {
+	case k.Missing != MissingZero && k.Missing != MissingOmit:
+		add(rp+".missing", "unknown value %q: zero or omit", k.Missing)
+	case k.Missing == MissingOmit && k.Measure == "exists":
+		add(rp+".missing", "measure exists gives 0 for a missing key: missing must be zero (for no series when no key exists, take aggregate count)")
 	}
 	if k.Field != "" && k.Measure != "value" {
 		add(rp+".field", "field goes with measure value")

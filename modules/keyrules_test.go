@@ -28,6 +28,9 @@ modules:
 	if k[0].Aggregate != "none" || k[0].MaxKeys != DefaultMaxKeys || k[0].ScanCount != DefaultScanCount || k[0].Type != "gauge" {
 		t.Errorf("defaults: %+v", k[0])
 	}
+	if k[0].Missing != MissingZero || k[1].Missing != MissingZero {
+		t.Errorf("missing defaults to %q, %q, want zero", k[0].Missing, k[1].Missing)
+	}
 	if len(k[1].Keys) != 1 || k[1].Keys[0] != "stats" || k[1].Measure != "value" {
 		t.Errorf("key: becomes keys: %+v", k[1])
 	}
@@ -58,6 +61,8 @@ func TestKeyRuleErrorsNameTheLine(t *testing.T) {
 		{"unknown field", "      - metric: a\n        key: k\n        max_key: 3\n", []string{"c.yml:6:", "field max_key not found"}},
 		{"group named key", "      - metric: a\n        pattern: 'a:*'\n        key_labels: '^(?P<key>.*)$'\n", []string{"c.yml:6:", "modules.app.keys[0].key_labels", `label "key" is already set`}},
 		{"reserved label", "      - metric: a\n        pattern: 'a:*'\n        key_labels: '^(?P<__name__>.*)$'\n        aggregate: count\n", []string{"c.yml:6:", "not a valid label name"}},
+		{"unknown missing", "      - metric: a\n        key: k\n        missing: none\n", []string{"c.yml:6:", `modules.app.keys[0].missing: unknown value "none": zero or omit`}},
+		{"missing omit with exists", "      - metric: a\n        key: k\n        measure: exists\n        missing: omit\n", []string{"c.yml:7:", "modules.app.keys[0].missing: measure exists gives 0 for a missing key: missing must be zero"}},
 		{"stream aggregate", "      - metric: a\n        key: k\n        measure: stream\n        aggregate: sum\n", []string{"c.yml:7:", "aggregate must be none"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -133,8 +133,8 @@ func (t *tally) add(labels []string, v float64) {
 }
 
 func (t *tally) emit(e sink) {
-	if len(t.order) == 0 && (t.r.Aggregate == "count" || t.r.Aggregate == "sum") && len(t.r.groupNames) == 0 {
-		e.Emit(t.r.f, 0, t.r.static...) // nothing matched: 0, not a missing series
+	if len(t.order) == 0 && (t.r.Aggregate == "count" || t.r.Aggregate == "sum") && len(t.r.groupNames) == 0 && t.r.Missing != modules.MissingOmit {
+		e.Emit(t.r.f, 0, t.r.static...) // nothing matched: 0, not a missing series (missing: omit: no series)
 	}
 	for _, k := range t.order {
 		e.Emit(t.r.f, t.groups[k].value, t.groups[k].labels...)
@@ -379,7 +379,7 @@ func (x *runner) byType(r *keyRule, keys []string, t *tally) error {
 		var cmd [][]any
 		switch {
 		case typ == "none":
-			if r.Measure == "length" {
+			if r.Measure == "length" && r.Missing != modules.MissingOmit {
 				t.add(t.labels[k], 0) // as Redis answers for a missing key
 			}
 		case r.Measure == "stream":
