@@ -6,10 +6,14 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
+	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redis-probe/redis_probe_exporter/internal/clusternodes"
+	"github.com/redis-probe/redis_probe_exporter/internal/target"
 )
 
 // targetGroup is one entry of Prometheus's http_sd JSON.
@@ -30,16 +34,25 @@ func (h *Handler) ServeDiscoverSentinel(w http.ResponseWriter, r *http.Request) 
 	h.discover(w, r, discoverSentinel)
 }
 
-// discover asks the seed target with find and answers its target groups,
-// each labelled with the module and auth its probes should use:
-// target_module= and target_auth= when given, else the seed's own. A seed
-// that cannot be reached or asked answers 502 with the reason.
+// maxDiscoverSeeds bounds the target= parameters of one discovery request.
+const maxDiscoverSeeds = 16
+
+// discover asks the seed targets with find, in the order given, and answers
+// the target groups of the first that answers, each labelled with the
+// module and auth its probes should use: target_module= and target_auth=
+// when given, else the seeds' own. Every seed passes the checks of a probe
+// target (resolve) before any is asked. When no seed answers, the answer is
+// 502 with each seed's reason, on one line.
 func (h *Handler) discover(w http.ResponseWriter, r *http.Request, find func(context.Context, *redis.Client) ([]targetGroup, error)) {
 	req, ok := h.resolve(w, r)
 	if !ok {
 		return
 	}
 	q := req.query
+	seeds, ok := h.discoverSeeds(w, r, req)
+	if !ok {
+		return
+	}
 	labels := map[string]string{"module": req.moduleName}
 	if m := q.Get("target_module"); m != "" {
 		labels["module"] = m
@@ -52,18 +65,36 @@ func (h *Handler) discover(w http.ResponseWriter, r *http.Request, find func(con
 
 	ctx, cancel := context.WithTimeout(r.Context(), h.timeout(r, req.module))
 	defer cancel()
-	client, release := h.client(req)
-	defer release()
-	groups, err := find(ctx, client)
-	if err != nil {
-		http.Error(w, fmt.Sprintf("discovering from %s: %s", req.target.Addr(), safeText(err.Error(), req.secrets())), http.StatusBadGateway)
+	var groups []targetGroup
+	var answered *request
+	var failures []string
+	for i, seed := range seeds {
+		// Each seed gets an equal share of the time left, so that one that
+		// never answers leaves time for the next; the last gets all of it.
+		seedCtx, seedCancel := ctx, context.CancelFunc(func() {})
+		if deadline, ok := ctx.Deadline(); ok && i < len(seeds)-1 {
+			seedCtx, seedCancel = context.WithTimeout(ctx, time.Until(deadline)/time.Duration(len(seeds)-i))
+		}
+		client, release := h.client(seed)
+		g, err := find(seedCtx, client)
+		release()
+		seedCancel()
+		if err == nil {
+			groups, answered = g, &seeds[i]
+			break
+		}
+		msg := strings.NewReplacer("\r", " ", "\n", " ").Replace(safeText(err.Error(), seed.secrets()))
+		failures = append(failures, fmt.Sprintf("discovering from %s: %s", seed.target.Addr(), msg))
+	}
+	if answered == nil {
+		http.Error(w, strings.Join(failures, "; "), http.StatusBadGateway)
 		return
 	}
 	for i := range groups {
 		for k, v := range labels {
 			groups[i].Labels[k] = v
 		}
-		if req.target.TLS {
+		if answered.target.TLS {
 			for j, t := range groups[i].Targets {
 				groups[i].Targets[j] = "rediss://" + t
 			}
@@ -71,6 +102,46 @@ func (h *Handler) discover(w http.ResponseWriter, r *http.Request, find func(con
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(groups)
+}
+
+// discoverSeeds are the distinct seeds of target=, in order, starting with
+// first (resolved already), each checked by resolve as a probe target would be (parsed,
+// allowed by the module's and the auth's allowed_targets). More than
+// maxDiscoverSeeds, or a seed that fails a check, answers 400 or 403 with a
+// one-line reason and returns false.
+func (h *Handler) discoverSeeds(w http.ResponseWriter, r *http.Request, first request) ([]request, bool) {
+	given := first.query["target"]
+	if len(given) > maxDiscoverSeeds {
+		h.reject(w, http.StatusBadRequest, "target", fmt.Sprintf("%d target= seeds: at most %d", len(given), maxDiscoverSeeds))
+		return nil, false
+	}
+	seeds := []request{first}
+	seen := map[string]bool{first.target.String(): true}
+	for i, s := range given[1:] {
+		t, err := target.Parse(s)
+		if err != nil {
+			h.reject(w, http.StatusBadRequest, "target", fmt.Sprintf("target= seed %d: %s", i+2, err))
+			return nil, false
+		}
+		if seen[t.String()] {
+			continue
+		}
+		seen[t.String()] = true
+		// resolve reads this seed as the only target=, the rest as sent.
+		one := make(url.Values, len(first.query))
+		for k, v := range first.query {
+			one[k] = v
+		}
+		one["target"] = []string{s}
+		r1 := r.Clone(r.Context())
+		r1.URL.RawQuery = one.Encode()
+		req, ok := h.resolve(w, r1)
+		if !ok {
+			return nil, false
+		}
+		seeds = append(seeds, req)
+	}
+	return seeds, true
 }
 
 func discoverCluster(ctx context.Context, c *redis.Client) ([]targetGroup, error) {
@@ -87,12 +158,42 @@ func discoverCluster(ctx context.Context, c *redis.Client) ([]targetGroup, error
 		if n.Role == "" || n.HasFlag("noaddr") { // still in handshake, or address unknown
 			continue
 		}
-		groups = append(groups, targetGroup{
+		g := targetGroup{
 			Targets: []string{n.Addr},
 			Labels:  map[string]string{"role": n.Role, "cluster_node_id": n.ID},
-		})
+		}
+		// A node that announces a hostname (cluster-announce-hostname, Redis
+		// 7+) is its target by that name, for DNS and TLS server-name
+		// verification; its IP stays at hand for relabelling.
+		if ip, port, err := net.SplitHostPort(n.Addr); err == nil && validHostname(n.Hostname) {
+			g.Targets[0] = net.JoinHostPort(n.Hostname, port)
+			g.Labels[nodeIPLabel] = ip
+		}
+		groups = append(groups, g)
 	}
 	return groups, nil
+}
+
+// nodeIPLabel carries the IP of a cluster node discovered by its hostname.
+// A meta label, dropped after relabelling, so that an IP that changes
+// (a restarted pod) does not change the node's series.
+const nodeIPLabel = "__meta_redis_cluster_node_ip"
+
+// validHostname tells whether h is a DNS name Redis could have announced:
+// letters, digits, '-', '_' and '.', at most 253 bytes. Anything else (a
+// node that sends garbage) is ignored and the node is found by its IP.
+func validHostname(h string) bool {
+	if h == "" || len(h) > 253 {
+		return false
+	}
+	for _, c := range h {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_', c == '.':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func discoverSentinel(ctx context.Context, c *redis.Client) ([]targetGroup, error) {

@@ -142,3 +142,189 @@ modules:
 		t.Errorf("seed outside allowed_targets: %d %q", code, body)
 	}
 }
+
+// clusterWant is the lines groupLines gives for cl's nodes at their
+// addresses, labelled with module.
+func clusterWant(cl *redistest.Cluster, module string) []string {
+	var want []string
+	for _, m := range cl.Masters() {
+		want = append(want, m.Addr()+" master "+module)
+	}
+	for _, r := range cl.Replicas() {
+		want = append(want, r.Addr()+" slave "+module)
+	}
+	slices.Sort(want)
+	return want
+}
+
+func TestDiscoverClusterSeeds(t *testing.T) {
+	cl := redistest.StartCluster(t, 3, 1)
+	h := newTestHandler(t, "modules:\n  default:\n    timeout: 2s\n")
+	want := clusterWant(cl, "default")
+	dead1 := fmt.Sprintf("127.0.0.1:%d", redistest.FreePort(t))
+	dead2 := fmt.Sprintf("127.0.0.1:%d", redistest.FreePort(t))
+	standalone := redistest.StartRedis(t).Addr()
+	silent := redistest.StartHostile(t, redistest.Silent)
+
+	// The first seed that answers is used: a dead one, a Redis that is no
+	// cluster node, one that never answers (it gets its share of the
+	// deadline, not all of it), a repeated seed asked once.
+	for _, seeds := range [][]string{
+		{cl.Nodes[0].Addr()},
+		{dead1, cl.Nodes[1].Addr()},
+		{dead1, standalone, cl.Replicas()[0].Addr()},
+		{silent, cl.Nodes[2].Addr()},
+		{dead1, dead1, dead2, cl.Nodes[0].Addr(), dead2},
+	} {
+		start := time.Now()
+		code, groups, body := discoverGroups(t, h.ServeDiscoverCluster, url.Values{"target": seeds})
+		if code != http.StatusOK {
+			t.Errorf("seeds %v: status %d: %s", seeds, code, body)
+			continue
+		}
+		if got := groupLines(groups); !slices.Equal(got, want) {
+			t.Errorf("seeds %v: discovered\n%s\nwant\n%s", seeds, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		if took := time.Since(start); took > 1900*time.Millisecond {
+			t.Errorf("seeds %v: took %s, more than the deadline", seeds, took)
+		}
+	}
+
+	// No seed answers: 502 naming each seed, in order, with its reason.
+	code, _, body := discoverGroups(t, h.ServeDiscoverCluster, url.Values{"target": {dead1, standalone, dead2}})
+	wantBody := "discovering from " + dead1 + ": CLUSTER NODES: dial tcp " + dead1 + ": connect: connection refused; " +
+		"discovering from " + standalone + ": CLUSTER NODES: ERR This instance has cluster support disabled; " +
+		"discovering from " + dead2 + ": CLUSTER NODES: dial tcp " + dead2 + ": connect: connection refused\n"
+	if code != http.StatusBadGateway || body != wantBody {
+		t.Errorf("all seeds failing: %d\n%q\nwant 502\n%q", code, body, wantBody)
+	}
+	// The last seed has what is left of the deadline once the others failed.
+	start := time.Now()
+	code, _, body = discoverGroups(t, h.ServeDiscoverCluster, url.Values{"target": {dead1, silent}})
+	took := time.Since(start)
+	wantBody = "discovering from " + dead1 + ": CLUSTER NODES: dial tcp " + dead1 + ": connect: connection refused; " +
+		"discovering from " + silent + ": CLUSTER NODES: i/o timeout\n"
+	if code != http.StatusBadGateway || body != wantBody || took < 1500*time.Millisecond || took > 2500*time.Millisecond {
+		t.Errorf("a dead seed, then a silent one: %d in %s\n%q\nwant 502 in about 2s\n%q", code, took, body, wantBody)
+	}
+}
+
+func TestDiscoverSeedChecks(t *testing.T) {
+	h := newTestHandler(t, `
+auths:
+  narrow:
+    password: unused-here
+    allowed_targets: ['127.0.0.1:7000']
+modules:
+  default:
+    timeout: 2s
+    allowed_targets: ['127.0.0.0/8']
+`)
+	many := make([]string, 17)
+	for i := range many {
+		many[i] = fmt.Sprintf("127.0.0.1:%d", 7000+i)
+	}
+	for _, tc := range []struct {
+		params url.Values
+		code   int
+		body   string
+	}{
+		{url.Values{"target": many}, http.StatusBadRequest, "17 target= seeds: at most 16\n"},
+		{url.Values{"target": {"127.0.0.1:7000", "10.0.0.1:7000"}}, http.StatusForbidden,
+			"target 10.0.0.1:7000 is not in module \"default\"'s allowed_targets\n"},
+		{url.Values{"target": {"127.0.0.1:7000", "127.0.0.1:7001"}, "auth": {"narrow"}}, http.StatusForbidden,
+			"target 127.0.0.1:7001 is not in auth \"narrow\"'s allowed_targets\n"},
+		{url.Values{"target": {"127.0.0.1:7000", "127.0.0.1:99999"}}, http.StatusBadRequest,
+			"target= seed 2: invalid port \"99999\" in target\n"},
+		{url.Values{"target": {"127.0.0.1:7000", ""}}, http.StatusBadRequest,
+			"target= seed 2: missing target parameter\n"},
+		{url.Values{"target": {"127.0.0.1:7000", "redis://u:p@127.0.0.1:7001"}}, http.StatusBadRequest,
+			"target= seed 2: target must not carry credentials: name an entry of the config's auths: with auth= instead\n"},
+		{url.Values{"target": {"10.0.0.1:7000", "127.0.0.1:7000"}}, http.StatusForbidden,
+			"target 10.0.0.1:7000 is not in module \"default\"'s allowed_targets\n"},
+	} {
+		for _, serve := range []func(http.ResponseWriter, *http.Request){h.ServeDiscoverCluster, h.ServeDiscoverSentinel} {
+			code, _, body := discoverGroups(t, serve, tc.params)
+			if code != tc.code || body != tc.body {
+				t.Errorf("%s: %d %q, want %d %q", tc.params.Encode(), code, body, tc.code, tc.body)
+			}
+		}
+	}
+	// Any method but GET is refused before a seed is read.
+	w := httptest.NewRecorder()
+	h.ServeDiscoverCluster(w, httptest.NewRequest(http.MethodPost, "/discover/cluster?target=127.0.0.1:7000&target=10.0.0.1:7000", nil))
+	if w.Code != http.StatusMethodNotAllowed {
+		t.Errorf("POST: %d %q", w.Code, w.Body.String())
+	}
+}
+
+func TestDiscoverClusterHostnames(t *testing.T) {
+	cl := redistest.StartCluster(t, 3, 1)
+	h := newTestHandler(t, "modules:\n  default:\n    timeout: 2s\n")
+	// Every node but the last announces a hostname.
+	names := map[string]string{}
+	for i, n := range cl.Nodes[:len(cl.Nodes)-1] {
+		names[n.Addr()] = fmt.Sprintf("node%d.redis.test", i)
+		if err := n.Client(t).ConfigSet(context.Background(), "cluster-announce-hostname", names[n.Addr()]).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seed := cl.Nodes[len(cl.Nodes)-1]
+	redistest.WaitFor(t, 10*time.Second, func() error {
+		text, err := seed.Client(t).ClusterNodes(context.Background()).Result()
+		if err != nil {
+			return err
+		}
+		if c := strings.Count(text, ".redis.test "); c != len(names) {
+			return fmt.Errorf("%d hostnames in CLUSTER NODES:\n%s", c, text)
+		}
+		return nil
+	}, nil)
+
+	code, groups, body := discoverGroups(t, h.ServeDiscoverCluster, url.Values{"target": {seed.Addr()}})
+	if code != http.StatusOK {
+		t.Fatalf("status %d: %s", code, body)
+	}
+	var want []string
+	for _, n := range cl.Nodes {
+		role := "master"
+		if cl.MasterOf(n) != nil {
+			role = "slave"
+		}
+		if name := names[n.Addr()]; name != "" {
+			want = append(want, fmt.Sprintf("%s:%d %s default 127.0.0.1", name, n.Port, role))
+		} else {
+			want = append(want, n.Addr()+" "+role+" default ")
+		}
+	}
+	slices.Sort(want)
+	if got := groupLines(groups, nodeIPLabel); !slices.Equal(got, want) {
+		t.Errorf("discovered\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for _, g := range groups {
+		if _, ok := g.Labels[nodeIPLabel]; ok != strings.Contains(g.Targets[0], ".redis.test:") {
+			t.Errorf("%v: labels %v", g.Targets, g.Labels)
+		}
+	}
+	if !strings.Contains(body, `"__meta_redis_cluster_node_ip":"127.0.0.1"`) {
+		t.Errorf("no IP label in %s", body)
+	}
+}
+
+func TestDiscoverHostnameValid(t *testing.T) {
+	for h, want := range map[string]bool{
+		"node-0.redis.svc.cluster.local": true,
+		"Redis_1":                        true,
+		"":                               false,
+		"a:b":                            false,
+		"a/b":                            false,
+		"a b":                            false,
+		"ä":                              false,
+		strings.Repeat("a", 253):         true,
+		strings.Repeat("a", 254):         false,
+	} {
+		if got := validHostname(h); got != want {
+			t.Errorf("validHostname(%q) = %v", h, got)
+		}
+	}
+}
