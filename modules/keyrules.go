@@ -24,7 +24,8 @@ type KeyRule struct {
 	Key       string            `yaml:"key,omitempty"`
 	Keys      []string          `yaml:"keys,omitempty"`
 	DB        int               `yaml:"db,omitempty"`
-	Aggregate string            `yaml:"aggregate,omitempty"` // none (default) | count | sum | min | max
+	Aggregate string            `yaml:"aggregate,omitempty"` // none (default) | count | sum | min | max | topk
+	K         int               `yaml:"k,omitempty"`         // with aggregate topk: how many keys, 1 to MaxTopK
 	KeyLabels *Pattern          `yaml:"key_labels,omitempty"`
 	Measure   string            `yaml:"measure,omitempty"` // value (default) | length | ttl | memory | exists | idle | stream
 	Missing   string            `yaml:"missing,omitempty"` // zero (default) | omit: see MissingZero
@@ -74,20 +75,23 @@ const (
 	MissingOmit = "omit"
 )
 
-// Defaults for key rules.
+// Defaults and bounds for key rules.
 const (
 	DefaultMaxKeys   = 1000
 	DefaultScanCount = 1000
+	MaxTopK          = 100 // the largest k of aggregate topk
 )
 
 // The measures a key rule can take, and the series names a stream rule adds
-// to its metric name.
+// to its metric name: per consumer group (StreamSuffix) and per stream
+// (StreamInfoSuffix, from XINFO STREAM).
 var (
-	measures     = []string{"value", "length", "ttl", "memory", "exists", "idle", "stream"}
-	aggregates   = []string{"none", "count", "sum", "min", "max"}
-	StreamSuffix = []string{"_group_lag", "_group_pending_messages", "_group_consumers"}
-	metricNameRE = regexp.MustCompile(`^[a-zA-Z_:][a-zA-Z0-9_:]*$`)
-	labelNameRE  = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+	measures         = []string{"value", "length", "ttl", "memory", "exists", "idle", "stream"}
+	aggregates       = []string{"none", "count", "sum", "min", "max", "topk"}
+	StreamSuffix     = []string{"_group_lag", "_group_pending_messages", "_group_consumers"}
+	StreamInfoSuffix = []string{"_entries_added", "_last_entry_age_seconds"}
+	metricNameRE     = regexp.MustCompile(`^[a-zA-Z_:][a-zA-Z0-9_:]*$`)
+	labelNameRE      = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 )
 
 // RuleMetrics lists the family names a key rule emits.
@@ -99,7 +103,16 @@ func (k *KeyRule) RuleMetrics() []string {
 	for _, s := range StreamSuffix {
 		names = append(names, k.Metric+s)
 	}
+	for _, s := range StreamInfoSuffix {
+		names = append(names, k.Metric+s)
+	}
 	return names
+}
+
+// PerKey tells whether the rule gives a series per key, labelled key:
+// aggregate none, or topk (the k keys of the largest measure).
+func (k *KeyRule) PerKey() bool {
+	return k.Aggregate == "none" || k.Aggregate == "topk"
 }
 
 // validateRules checks a module's key and script rules and fills in their
@@ -190,8 +203,16 @@ func (k *KeyRule) validate(rp string, add func(path, format string, args ...any)
 	if k.Measure == "stream" && k.Aggregate != "none" {
 		add(rp+".aggregate", "a stream rule gives one series per key and group: aggregate must be none")
 	}
-	if k.Type == "counter" && (k.Aggregate == "min" || k.Aggregate == "max") {
+	if k.Type == "counter" && (k.Aggregate == "min" || k.Aggregate == "max" || k.Aggregate == "topk") {
 		add(rp+".type", "the %s of counters is no counter", k.Aggregate)
+	}
+	switch {
+	case k.Aggregate == "topk" && k.K == 0:
+		add(rp+".aggregate", "aggregate topk needs k, the number of keys to keep: 1 to %d", MaxTopK)
+	case k.Aggregate == "topk" && (k.K < 1 || k.K > MaxTopK):
+		add(rp+".k", "must be 1 to %d", MaxTopK)
+	case k.Aggregate != "topk" && k.K != 0:
+		add(rp+".k", "k goes with aggregate topk")
 	}
 	if k.DB < 0 {
 		add(rp+".db", "must be 0 or more")
@@ -214,7 +235,7 @@ func (k *KeyRule) validate(rp string, add func(path, format string, args ...any)
 			if !labelNameRE.MatchString(g) || strings.HasPrefix(g, "__") {
 				add(rp+".key_labels", "group %q is not a valid label name", g)
 			}
-			if g == "key" && k.Aggregate == "none" || g == "group" && k.Measure == "stream" || names[g] {
+			if g == "key" && k.PerKey() || g == "group" && k.Measure == "stream" || names[g] {
 				add(rp+".key_labels", "label %q is already set by the rule", g)
 			}
 			names[g] = true
@@ -223,7 +244,7 @@ func (k *KeyRule) validate(rp string, add func(path, format string, args ...any)
 			add(rp+".key_labels", "has no named group (?P<name>…) to make a label of")
 		}
 	}
-	if k.Aggregate == "none" {
+	if k.PerKey() {
 		names["key"] = true
 	}
 	if k.Measure == "stream" {

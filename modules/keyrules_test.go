@@ -34,8 +34,44 @@ modules:
 	if len(k[1].Keys) != 1 || k[1].Keys[0] != "stats" || k[1].Measure != "value" {
 		t.Errorf("key: becomes keys: %+v", k[1])
 	}
+	if k[0].K != 0 || k[0].PerKey() != true {
+		t.Errorf("k defaults to %d, aggregate none is per key: %v", k[0].K, k[0].PerKey())
+	}
 	if s := c.Modules["app"].Scripts[0]; s.SHA1() != "e0e1f9fabfc9d4800c877a703b823ac0578ff8db" {
 		t.Errorf("script sha1 %s", s.SHA1())
+	}
+}
+
+func TestKeyRuleTopK(t *testing.T) {
+	c, err := testCatalogue.Parse([]byte(`
+modules:
+  app:
+    keys:
+      - metric: app_biggest_bytes
+        pattern: "cache:*"
+        measure: memory
+        aggregate: topk
+        k: 100
+        key_labels: '^cache:(?P<shard>[^:]+):'
+      - metric: app_longest
+        keys: ["q:a", "q:b"]
+        measure: length
+        aggregate: topk
+        k: 1
+      - metric: app_events
+        key: events
+        measure: stream
+`), "c.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := c.Modules["app"].Keys
+	if k[0].K != 100 || !k[0].PerKey() || k[1].K != 1 || !k[1].PerKey() {
+		t.Errorf("topk rules: %+v, %+v", k[0], k[1])
+	}
+	want := []string{"app_events", "app_events_group_lag", "app_events_group_pending_messages", "app_events_group_consumers", "app_events_entries_added", "app_events_last_entry_age_seconds"}
+	if got := k[2].RuleMetrics(); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("stream rule families %v, want %v", got, want)
 	}
 }
 
@@ -64,6 +100,18 @@ func TestKeyRuleErrorsNameTheLine(t *testing.T) {
 		{"unknown missing", "      - metric: a\n        key: k\n        missing: none\n", []string{"c.yml:6:", `modules.app.keys[0].missing: unknown value "none": zero or omit`}},
 		{"missing omit with exists", "      - metric: a\n        key: k\n        measure: exists\n        missing: omit\n", []string{"c.yml:7:", "modules.app.keys[0].missing: measure exists gives 0 for a missing key: missing must be zero"}},
 		{"stream aggregate", "      - metric: a\n        key: k\n        measure: stream\n        aggregate: sum\n", []string{"c.yml:7:", "aggregate must be none"}},
+		{"topk without k", "      - metric: a\n        pattern: 'p*'\n        aggregate: topk\n", []string{"c.yml:6:", "modules.app.keys[0].aggregate: aggregate topk needs k, the number of keys to keep: 1 to 100"}},
+		{"topk k 0 is no k", "      - metric: a\n        pattern: 'p*'\n        aggregate: topk\n        k: 0\n", []string{"c.yml:6:", "aggregate topk needs k"}},
+		{"topk k too large", "      - metric: a\n        pattern: 'p*'\n        aggregate: topk\n        k: 101\n", []string{"c.yml:7:", "modules.app.keys[0].k: must be 1 to 100"}},
+		{"topk k negative", "      - metric: a\n        pattern: 'p*'\n        aggregate: topk\n        k: -1\n", []string{"c.yml:7:", "modules.app.keys[0].k: must be 1 to 100"}},
+		{"k without topk", "      - metric: a\n        pattern: 'p*'\n        aggregate: max\n        k: 3\n", []string{"c.yml:7:", "modules.app.keys[0].k: k goes with aggregate topk"}},
+		{"k without aggregate", "      - metric: a\n        key: k\n        k: 3\n", []string{"c.yml:6:", "k goes with aggregate topk"}},
+		{"topk of counters", "      - metric: a_total\n        type: counter\n        pattern: 'p*'\n        aggregate: topk\n        k: 3\n", []string{"c.yml:5:", "modules.app.keys[0].type: the topk of counters is no counter"}},
+		{"topk of streams", "      - metric: a\n        pattern: 'p*'\n        measure: stream\n        aggregate: topk\n        k: 3\n", []string{"c.yml:7:", "aggregate must be none"}},
+		{"topk group named key", "      - metric: a\n        pattern: 'a:*'\n        key_labels: '^(?P<key>.*)$'\n        aggregate: topk\n        k: 2\n", []string{"c.yml:6:", `label "key" is already set`}},
+		{"topk static label key", "      - metric: a\n        pattern: 'a:*'\n        aggregate: topk\n        k: 2\n        labels: {key: x}\n", []string{"modules.app.keys[0].labels.key", "already set"}},
+		{"stream entries_added collides", "      - metric: s\n        key: k\n        measure: stream\n      - metric: s_entries_added\n        key: j\n", []string{"c.yml:7:", "modules.app.keys[1].metric", `"s_entries_added" is also the metric of modules.app.keys[0]`}},
+		{"stream last entry age collides", "      - metric: s_last_entry_age_seconds\n        key: j\n      - metric: s\n        key: k\n        measure: stream\n", []string{"c.yml:6:", "modules.app.keys[1].metric", `"s_last_entry_age_seconds" is also the metric of modules.app.keys[0]`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := testCatalogue.Parse([]byte(head+tc.rules), "c.yml")

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-kit/log"
 	dto "github.com/prometheus/client_model/go"
@@ -22,15 +24,18 @@ import (
 // each batch of keys is measured in pipelined round trips (TYPE first where
 // the measure depends on it). No command writes, blocks or costs O(N) on a
 // big key: sizes come from STRLEN, LLEN, SCARD, ZCARD, HLEN, XLEN and
-// PFCOUNT, never from reading a whole value.
+// PFCOUNT, never from reading a whole value. A stream rule reads XINFO
+// STREAM (O(1): its length, counts and IDs, and its first and last entry)
+// and XINFO GROUPS.
 //
 // keyRule is a module's key rule with its families made.
 type keyRule struct {
 	*modules.KeyRule
 	f          *exposition.Family
-	static     []string // values of the static labels, by sorted name
-	groupNames []string // named groups of key_labels, in order
-	stream     [3]*exposition.Family
+	static     []string              // values of the static labels, by sorted name
+	groupNames []string              // named groups of key_labels, in order
+	stream     [3]*exposition.Family // per consumer group: StreamSuffix
+	info       [2]*exposition.Family // per stream: StreamInfoSuffix
 }
 
 func compileKey(k *modules.KeyRule) *keyRule {
@@ -48,11 +53,15 @@ func compileKey(k *modules.KeyRule) *keyRule {
 		}
 		labels = append(labels, r.groupNames...)
 	}
-	if k.Aggregate == "none" {
+	if k.PerKey() {
 		labels = append(labels, "key")
 	}
 	help := k.Help
-	if help == "" {
+	switch {
+	case help != "":
+	case k.Aggregate == "topk":
+		help = fmt.Sprintf("Key rule: the %s of the %d keys of the largest %s matching %s.", k.Measure, k.K, k.Measure, keySource(k))
+	default:
 		help = fmt.Sprintf("Key rule: the %s of keys matching %s.", k.Measure, keySource(k))
 	}
 	if k.Measure == "stream" {
@@ -62,6 +71,10 @@ func compileKey(k *modules.KeyRule) *keyRule {
 			exposition.New(k.Metric+modules.StreamSuffix[0], "Entries of the stream not yet delivered to the consumer group.", dto.MetricType_GAUGE, groupLabels...),
 			exposition.New(k.Metric+modules.StreamSuffix[1], "Entries delivered to the consumer group but not yet acknowledged.", dto.MetricType_GAUGE, groupLabels...),
 			exposition.New(k.Metric+modules.StreamSuffix[2], "Consumers in the consumer group.", dto.MetricType_GAUGE, groupLabels...),
+		}
+		r.info = [2]*exposition.Family{
+			exposition.New(k.Metric+modules.StreamInfoSuffix[0], "Entries ever added to the stream, deleted and trimmed ones included (XINFO STREAM entries-added, Redis 7.0+).", dto.MetricType_GAUGE, labels...),
+			exposition.New(k.Metric+modules.StreamInfoSuffix[1], "Seconds since the time in the ID of the newest entry added to the stream (its last-generated-id); absent for an empty stream.", dto.MetricType_GAUGE, labels...),
 		}
 	} else {
 		r.f = exposition.New(k.Metric, help, ruleType(k.Type), labels...)
@@ -126,13 +139,45 @@ func (t *tally) add(labels []string, v float64) {
 		a.value = math.Min(a.value, v)
 	case "max":
 		a.value = math.Max(a.value, v)
+	case "topk":
+		if v > a.value || math.IsNaN(a.value) {
+			a.value = v // keys whose labels clean to one set: the largest
+		}
+		if len(t.order) > 2*t.r.K {
+			t.keepTop() // holds at most 2k label sets, whatever max_keys
+		}
 	default:
 		a.value = v
 	}
 	a.n++
 }
 
+// keepTop keeps the k label sets of the largest values, in that order:
+// ties (and NaN, the smallest) go by key name, so that the same keys
+// give the same series.
+func (t *tally) keepTop() {
+	slices.SortFunc(t.order, func(a, b string) int {
+		ga, gb := t.groups[a], t.groups[b]
+		if c := cmp.Compare(gb.value, ga.value); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(ga.labels[len(ga.labels)-1], gb.labels[len(gb.labels)-1]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
+	})
+	if len(t.order) > t.r.K {
+		for _, k := range t.order[t.r.K:] {
+			delete(t.groups, k)
+		}
+		t.order = slices.Clip(t.order[:t.r.K])
+	}
+}
+
 func (t *tally) emit(e sink) {
+	if t.r.Aggregate == "topk" {
+		t.keepTop()
+	}
 	if len(t.order) == 0 && (t.r.Aggregate == "count" || t.r.Aggregate == "sum") && len(t.r.groupNames) == 0 && t.r.Missing != modules.MissingOmit {
 		e.Emit(t.r.f, 0, t.r.static...) // nothing matched: 0, not a missing series (missing: omit: no series)
 	}
@@ -244,8 +289,8 @@ func (x *runner) scan(r *keyRule, measure func([]string) error, truncated *bool)
 }
 
 // labelsFor is the label values of key's series: the static labels, the
-// key_labels groups and, without aggregation, the key. It is nil for a key
-// that key_labels does not match.
+// key_labels groups and, without aggregation or with topk, the key. It is
+// nil for a key that key_labels does not match.
 func (r *keyRule) labelsFor(key string) []string {
 	labels := append(make([]string, 0, len(r.static)+len(r.groupNames)+1), r.static...)
 	if r.KeyLabels != nil {
@@ -259,7 +304,7 @@ func (r *keyRule) labelsFor(key string) []string {
 			}
 		}
 	}
-	if r.Aggregate == "none" {
+	if r.PerKey() {
 		labels = append(labels, key)
 	}
 	for i, v := range labels {
@@ -386,7 +431,7 @@ func (x *runner) byType(r *keyRule, keys []string, t *tally) error {
 			if typ != "stream" {
 				return fmt.Errorf("%s is a %s, not a stream", k, typ)
 			}
-			cmd = [][]any{{"XLEN", k}, {"XINFO", "GROUPS", k}}
+			cmd = [][]any{{"XINFO", "STREAM", k}, {"XINFO", "GROUPS", k}}
 		default:
 			cmd = [][]any{lengthCommand(typ, k)}
 			if typ == "string" {
@@ -406,20 +451,28 @@ func (x *runner) byType(r *keyRule, keys []string, t *tally) error {
 	if err != nil {
 		return err
 	}
+	now := time.Now()
 	var hll []string
 	var hllLen []float64
 	for j := 0; j < len(cmds); j++ {
 		k := keys[idx[j]]
-		n, err := out[j].Int64()
-		if err != nil {
-			return fmt.Errorf("%s: %s: %w", k, cmds[j][0], err)
-		}
 		if r.Measure == "stream" {
+			n, err := streamInfo(r, k, out[j], now, t)
+			if err != nil {
+				return fmt.Errorf("%s: XINFO STREAM: %w", k, err)
+			}
 			j++
 			if err := streamGroups(r, k, out[j], t); err != nil {
 				return fmt.Errorf("%s: XINFO GROUPS: %w", k, err)
 			}
-		} else if withRange[j] {
+			t.add(t.labels[k], n)
+			continue
+		}
+		n, err := out[j].Int64()
+		if err != nil {
+			return fmt.Errorf("%s: %s: %w", k, cmds[j][0], err)
+		}
+		if withRange[j] {
 			j++
 			if header, _ := out[j].Text(); n >= 16 && isHLLHeader(header) {
 				hll, hllLen = append(hll, k), append(hllLen, float64(n))
@@ -473,6 +526,43 @@ func (x *runner) countHLL(r *keyRule, keys []string, strlen []float64, t *tally)
 		}
 	}
 	return nil
+}
+
+// streamInfo reads XINFO STREAM: it returns the stream's length and adds
+// its entries-added (Redis 7.0+) and, unless the stream is empty, the age
+// of its last-generated-id at now: the millisecond time of the ID of the
+// newest entry added, deleted or not.
+func streamInfo(r *keyRule, key string, c *redis.Cmd, now time.Time, t *tally) (float64, error) {
+	v, err := c.Result()
+	if err != nil {
+		return 0, err
+	}
+	reply, ok := v.([]any) // a flat array of names and values
+	if !ok {
+		return 0, fmt.Errorf("unexpected reply %T", v)
+	}
+	fields := map[string]any{}
+	for i := 0; i+1 < len(reply); i += 2 {
+		fields[fmt.Sprint(reply[i])] = reply[i+1]
+	}
+	length, ok := fields["length"].(int64)
+	if !ok {
+		return 0, errors.New("no length in the reply")
+	}
+	labels := t.labels[key]
+	if n, ok := fields["entries-added"].(int64); ok {
+		t.extra = append(t.extra, extraPoint{r.info[0], float64(n), labels})
+	}
+	if id, ok := fields["last-generated-id"].(string); ok && length > 0 {
+		ms, _, _ := strings.Cut(id, "-")
+		n, err := strconv.ParseUint(ms, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("last-generated-id %q: %w", truncate(id, 45), err)
+		}
+		age := float64(now.UnixMicro())/1e6 - float64(n)/1e3
+		t.extra = append(t.extra, extraPoint{r.info[1], age, labels})
+	}
+	return float64(length), nil
 }
 
 // streamGroups reads XINFO GROUPS: per group its lag (Redis 7+),
