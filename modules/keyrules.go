@@ -36,6 +36,10 @@ type KeyRule struct {
 	// RefreshInterval: between refreshes the rule's last result is served
 	// with its age; 0 (the default) runs the rule on every probe.
 	RefreshInterval Interval `yaml:"refresh_interval,omitempty"`
+	// RunOn: the role of the nodes the rule runs on, so that a fleet of
+	// masters and replicas counts each key once: any (default) | master |
+	// replica.
+	RunOn string `yaml:"run_on,omitempty"`
 }
 
 // ScriptRule runs a read-only Lua script (EVALSHA_RO, EVAL_RO) and exports
@@ -51,8 +55,9 @@ type ScriptRule struct {
 	DB         int               `yaml:"db,omitempty"`
 	Label      string            `yaml:"label,omitempty"` // the label of each pair's first element
 	Labels     map[string]string `yaml:"labels,omitempty"`
-	// RefreshInterval as for key rules.
+	// RefreshInterval and RunOn as for key rules.
 	RefreshInterval Interval `yaml:"refresh_interval,omitempty"`
+	RunOn           string   `yaml:"run_on,omitempty"`
 
 	sha string // of the script, for EVALSHA_RO
 }
@@ -137,12 +142,22 @@ func (m *Module) validateRules(p string, reserved func(string) bool, add func(pa
 	for i := range m.Keys {
 		k, rp := &m.Keys[i], fmt.Sprintf("%s.keys[%d]", p, i)
 		k.validate(rp, add)
+		validateRunOn(&k.RunOn, rp, add)
 		claim(rp, append(k.RuleMetrics(), counterNames(k.Metric, k.Type)...)...)
 	}
 	for i := range m.Scripts {
 		s, rp := &m.Scripts[i], fmt.Sprintf("%s.scripts[%d]", p, i)
 		s.validate(rp, add)
+		validateRunOn(&s.RunOn, rp, add)
 		claim(rp, append([]string{s.Metric}, counterNames(s.Metric, s.Type)...)...)
+	}
+}
+
+// validateRunOn defaults a rule's run_on to any and checks its value.
+func validateRunOn(runOn *string, rp string, add func(path, format string, args ...any)) {
+	defaults(runOn, "any")
+	if *runOn != "any" && *runOn != "master" && *runOn != "replica" {
+		add(rp+".run_on", "unknown value %q: any, master or replica", *runOn)
 	}
 }
 

@@ -200,3 +200,20 @@ func TestExpectValidated(t *testing.T) {
 		t.Errorf("expect parsed as %+v", x)
 	}
 }
+
+// run_on is any, master or replica, any by default, for key and script
+// rules alike.
+func TestRunOnValidated(t *testing.T) {
+	cat := Catalogue{Collectors: map[string]bool{}}
+	c, err := cat.Parse([]byte("modules:\n  m:\n    keys:\n      - {metric: a, key: k}\n      - {metric: b, key: k, run_on: replica}\n    scripts:\n      - {metric: c, script: 'return 1', run_on: master}\n"), "c.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := c.Modules["m"]; m.Keys[0].RunOn != "any" || m.Keys[1].RunOn != "replica" || m.Scripts[0].RunOn != "master" {
+		t.Errorf("run_on %q %q %q", m.Keys[0].RunOn, m.Keys[1].RunOn, m.Scripts[0].RunOn)
+	}
+	_, err = cat.Parse([]byte("modules:\n  m:\n    keys:\n      - metric: a\n        key: k\n        run_on: primary\n"), "c.yml")
+	if want := `c.yml:6: modules.m.keys[0].run_on: unknown value "primary": any, master or replica`; err == nil || err.Error() != want {
+		t.Errorf("%v, want %s", err, want)
+	}
+}

@@ -2,6 +2,7 @@ package prober
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -93,4 +94,47 @@ func TestKeyRuleDeadline(t *testing.T) {
 		"t_nomatch":                                  0, // what it counted before the deadline; truncated says it is partial
 	})
 	t.Logf("probe with a cut SCAN took %v", elapsed)
+}
+
+// run_on: a rule runs on the nodes of its role only, so that probing a
+// master and its replicas counts each key once.
+func TestRuleRunOn(t *testing.T) {
+	master := redistest.StartRedis(t, "--repl-diskless-sync-delay", "0")
+	replica := startReplica(t, master)
+	master.Client(t).Set(context.Background(), "jobs", 7, 0)
+	redistest.WaitFor(t, 10*time.Second, func() error {
+		if n, _ := replica.Client(t).Exists(context.Background(), "jobs").Result(); n != 1 {
+			return fmt.Errorf("the replica has not the key yet")
+		}
+		return nil
+	}, nil)
+	m := mustModule(t, `    timeout: 2s
+    keys:
+      - {metric: r_master, key: jobs, run_on: master}
+      - {metric: r_replica, key: jobs, run_on: replica}
+      - {metric: r_any, key: jobs}
+    scripts:
+      - {metric: r_script_master, script: "return 1", run_on: master}
+`)
+	for _, tc := range []struct {
+		s     *redistest.Server
+		want  map[string]float64
+		never []string
+	}{
+		{master, map[string]float64{`r_master{key="jobs"}`: 7, `r_any{key="jobs"}`: 7, "r_script_master": 1}, []string{"r_replica"}},
+		{replica, map[string]float64{`r_replica{key="jobs"}`: 7, `r_any{key="jobs"}`: 7}, []string{"r_master", "r_script_master"}},
+	} {
+		got, ok := probeTarget(t, tc.s.Addr(), m, nil)
+		if !ok {
+			t.Fatal("probe failed")
+		}
+		expect(t, got, tc.want)
+		for k := range got {
+			for _, never := range tc.never {
+				if strings.HasPrefix(k, never+"{") || k == never || strings.Contains(k, `rule="`+never+`"`) {
+					t.Errorf("%s: a rule that does not run on this role gave %s", tc.s.Addr(), k)
+				}
+			}
+		}
+	}
 }

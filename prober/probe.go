@@ -15,7 +15,6 @@ import (
 	"github.com/redis-probe/redis_probe_exporter/internal/cache"
 	"github.com/redis-probe/redis_probe_exporter/internal/conn"
 	"github.com/redis-probe/redis_probe_exporter/internal/exposition"
-	"github.com/redis-probe/redis_probe_exporter/internal/rules"
 	"github.com/redis-probe/redis_probe_exporter/modules"
 )
 
@@ -65,8 +64,7 @@ func Probe(ctx context.Context, client *redis.Client, m *modules.Module, memo *c
 		}
 		asserted = r.assert(m.Expect, e, logger)
 		if p.rules.Len() > 0 {
-			o := rules.Options{Deadline: softDeadline(ctx), Cache: memo, RunID: r.runID(), Skip: r.skipRules(t.took)}
-			broken = p.rules.Run(ctx, client, o, e, logger)
+			broken = p.rules.Run(ctx, client, r.rulesOptions(ctx, memo, t.took), e, logger)
 		}
 	}
 	switch {

@@ -1,7 +1,6 @@
 package prober
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
@@ -90,21 +89,4 @@ func (r *replies) runID() string {
 	}
 	id, _ := info.Get(fields, "run_id")
 	return strings.Clone(id) // kept in the cache: not a slice of the whole INFO text
-}
-
-// skipRules is why the probe's rules due to run are skipped, "" if they
-// are not: Redis is loading its dataset, or the round trip took longer
-// than the module's skip_rules_after.
-func (r *replies) skipRules(roundTrip time.Duration) string {
-	if r.cmds[commandKey(infoAll)] != nil {
-		if fields, err := r.infoFields(); err == nil {
-			if v, _ := info.Get(fields, "loading"); v == "1" {
-				return "Redis is loading its dataset"
-			}
-		}
-	}
-	if limit := time.Duration(r.module.SkipRulesAfter); limit > 0 && roundTrip > limit {
-		return fmt.Sprintf("the round trip took %s, over skip_rules_after %s", roundTrip.Round(time.Millisecond), limit)
-	}
-	return ""
 }

@@ -80,6 +80,7 @@ type Options struct {
 	Cache    *cache.Entry // keeps results between probes; nil keeps none
 	RunID    string       // of the Redis probed: a result kept from another run is not served
 	Skip     string       // why rules due to run are skipped now; "" runs them
+	Role     string       // of the node probed, master or replica ("" unknown): rules whose run_on differs do not run
 }
 
 // Run runs the rules on client, key rules first, each writing its series
@@ -94,12 +95,28 @@ type Options struct {
 func (r *Rules) Run(ctx context.Context, client *redis.Client, o Options, e *exposition.Emitter, logger log.Logger) (broken error) {
 	x := &runner{ctx: ctx, client: client, db: client.Options().DB, deadline: o.Deadline, status: r.status}
 	for _, k := range r.keys {
-		x.run(o, k.Metric, time.Duration(k.RefreshInterval), func(out sink) bool { return x.runKey(k, out, logger) }, e, logger)
+		if runsOn(k.RunOn, o.Role, k.Metric, logger) {
+			x.run(o, k.Metric, time.Duration(k.RefreshInterval), func(out sink) bool { return x.runKey(k, out, logger) }, e, logger)
+		}
 	}
 	for _, s := range r.scripts {
-		x.run(o, s.Metric, time.Duration(s.RefreshInterval), func(out sink) bool { return x.runScript(s, out, logger) }, e, logger)
+		if runsOn(s.RunOn, o.Role, s.Metric, logger) {
+			x.run(o, s.Metric, time.Duration(s.RefreshInterval), func(out sink) bool { return x.runScript(s, out, logger) }, e, logger)
+		}
 	}
 	return x.broken
+}
+
+// runsOn reports whether a rule with run_on runOn runs on a node of role;
+// one that does not gives no series at all, as on a node it does not
+// concern, and says so in the probe log. An unknown role runs only the
+// rules for any node.
+func runsOn(runOn, role, name string, logger log.Logger) bool {
+	if runOn == "" || runOn == "any" || runOn == role {
+		return true
+	}
+	logger.Log("msg", "Rule not run on this node", "rule", name, "run_on", runOn, "role", role)
+	return false
 }
 
 // sink takes a rule's series: the probe's exposition, or a recording.
