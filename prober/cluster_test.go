@@ -332,3 +332,49 @@ func TestClusterCollectorRecordedSuspectedFailure(t *testing.T) {
 		}
 	}
 }
+
+// On a Cluster node, a key rule skips the listed keys another node serves
+// (MOVED) and counts them, instead of failing: each master reports the
+// keys it holds, and the fleet counts each key once.
+func TestKeyRuleSkipsForeignKeys(t *testing.T) {
+	t.Parallel()
+	c := redistest.StartCluster(t, 3, 0)
+	cc := c.ClusterClient(t)
+	ctx := context.Background()
+	var keys []string
+	for i := range 30 {
+		k := fmt.Sprintf("k%d", i)
+		keys = append(keys, `"`+k+`"`)
+		if err := cc.Set(ctx, k, i, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := mustModule(t, "    timeout: 5s\n    keys:\n      - {metric: r_sum, keys: ["+strings.Join(keys, ", ")+"], aggregate: sum}\n      - {metric: r_len, keys: ["+strings.Join(keys, ", ")+"], measure: length, aggregate: count}\n")
+	total, held := 0.0, 0.0
+	for _, s := range c.Masters() {
+		// What this node holds, asked of it directly: a foreign key is MOVED.
+		own, sum := 0, 0
+		for i := range 30 {
+			v, err := s.Client(t).Get(ctx, fmt.Sprintf("k%d", i)).Int()
+			if err == nil {
+				own, sum = own+1, sum+v
+			}
+		}
+		got, ok := probeTarget(t, s.Addr(), m, nil)
+		if !ok {
+			t.Fatalf("probe of %s failed", s.Addr())
+		}
+		expect(t, got, map[string]float64{
+			"r_sum": float64(sum), "r_len": float64(own),
+			`redis_key_rule_success{rule="r_sum"}`:      1,
+			`redis_key_rule_keys{rule="r_sum"}`:         float64(own),
+			`redis_key_rule_foreign_keys{rule="r_sum"}`: float64(30 - own),
+			`redis_key_rule_foreign_keys{rule="r_len"}`: float64(30 - own),
+		})
+		total += got["r_sum"].Value
+		held += float64(own)
+	}
+	if total != 435 || held != 30 { // 0+1+…+29
+		t.Errorf("the masters' sums add up to %v over %v keys, want 435 over 30", total, held)
+	}
+}

@@ -8,7 +8,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redis-probe/redis_probe_exporter/internal/cache"
-	"github.com/redis-probe/redis_probe_exporter/internal/info"
 	"github.com/redis-probe/redis_probe_exporter/modules"
 )
 
@@ -80,13 +79,5 @@ func (r *replies) settle(p *plan, kept map[int]cache.Value, memo *cache.Entry, e
 
 // runID is the run_id INFO ALL reported, "" if it was not asked or failed.
 func (r *replies) runID() string {
-	if r.cmds[commandKey(infoAll)] == nil {
-		return ""
-	}
-	fields, err := r.infoFields()
-	if err != nil {
-		return ""
-	}
-	id, _ := info.Get(fields, "run_id")
-	return strings.Clone(id) // kept in the cache: not a slice of the whole INFO text
+	return strings.Clone(r.infoField("run_id")) // kept in the cache: not a slice of the whole INFO text
 }

@@ -106,11 +106,12 @@ type aggregate struct {
 // tally gathers one rule run's series; they are emitted only when the rule
 // succeeds, so that a failed rule reports nothing but its status.
 type tally struct {
-	r      *keyRule
-	labels map[string][]string // each measured key's label values
-	groups map[string]*aggregate
-	order  []string
-	extra  []extraPoint // a stream's per-group series
+	r       *keyRule
+	labels  map[string][]string // each measured key's label values
+	groups  map[string]*aggregate
+	order   []string
+	extra   []extraPoint // a stream's per-group series
+	foreign int          // keys another Cluster node serves, skipped
 }
 
 type extraPoint struct {
@@ -230,8 +231,11 @@ func (x *runner) runKey(r *keyRule, e sink, logger log.Logger) bool {
 		t.emit(e)
 	}
 	e.Emit(x.status.success, boolValue(err == nil), r.Metric)
-	e.Emit(x.status.keys, float64(matched), r.Metric)
+	e.Emit(x.status.keys, float64(matched-t.foreign), r.Metric)
 	e.Emit(x.status.truncated, boolValue(truncated), r.Metric)
+	if x.cluster {
+		e.Emit(x.status.foreign, float64(t.foreign), r.Metric)
+	}
 	return err == nil && !cut
 }
 
@@ -335,6 +339,10 @@ func (x *runner) measure(r *keyRule, keys []string, t *tally) error {
 		return err
 	}
 	for i, k := range keys {
+		if x.foreignKey(out[i].Err()) {
+			t.foreign++
+			continue
+		}
 		if r.Aggregate == "count" {
 			if n, err := out[i].Int64(); err != nil {
 				return fmt.Errorf("%s: EXISTS: %w", k, err)
@@ -417,6 +425,10 @@ func (x *runner) byType(r *keyRule, keys []string, t *tally) error {
 	var idx []int        // cmds[j] measures keys[idx[j]]
 	var withRange []bool // cmds[j] is a STRLEN followed by its GETRANGE
 	for i, k := range keys {
+		if x.foreignKey(out[i].Err()) {
+			t.foreign++
+			continue
+		}
 		typ, err := out[i].Text()
 		if err != nil {
 			return fmt.Errorf("%s: TYPE: %w", k, err)

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/go-kit/log"
@@ -29,7 +30,7 @@ import (
 // Status is the families every rule reports beside its own metric (script
 // rules: success only).
 type Status struct {
-	success, keys, truncated, age, skipped *exposition.Family
+	success, keys, truncated, age, skipped, foreign *exposition.Family
 }
 
 // Declare declares the status families in s. Call it once, at init, as
@@ -40,13 +41,14 @@ func Declare(s *exposition.Set) *Status {
 		keys:      s.Gauge("redis_key_rule_keys", "Keys the rule matched and measured in this probe.", "rule"),
 		truncated: s.Gauge("redis_key_rule_truncated", "Whether max_keys or the probe deadline cut the rule short (1) or not (0).", "rule"),
 		age:       s.Gauge("redis_key_rule_age_seconds", "Seconds since the rule's result was measured: 0 when this probe ran the rule, more when a result kept under its refresh_interval, or while rules are skipped, is served.", "rule"),
+		foreign:   s.Gauge("redis_key_rule_foreign_keys", "Keys the rule skipped because another Redis Cluster node serves them (MOVED or ASK); only on Cluster nodes.", "rule"),
 		skipped:   s.Gauge("redis_key_rule_skipped", "Whether the rule was due to run but skipped (1), because Redis was loading its dataset or the probe's round trip took longer than skip_rules_after; its last result, if any, is served.", "rule"),
 	}
 }
 
 // Families are the status families, in the order of docs/metrics.md.
 func (st *Status) Families() []*exposition.Family {
-	return []*exposition.Family{st.success, st.keys, st.truncated, st.age, st.skipped}
+	return []*exposition.Family{st.success, st.keys, st.truncated, st.age, st.skipped, st.foreign}
 }
 
 // Rules are a module's key and script rules with their families made:
@@ -81,6 +83,7 @@ type Options struct {
 	RunID    string       // of the Redis probed: a result kept from another run is not served
 	Skip     string       // why rules due to run are skipped now; "" runs them
 	Role     string       // of the node probed, master or replica ("" unknown): rules whose run_on differs do not run
+	Cluster  bool         // the node probed is a Redis Cluster node: keys other nodes serve are skipped and counted
 }
 
 // Run runs the rules on client, key rules first, each writing its series
@@ -93,7 +96,7 @@ type Options struct {
 // was. Run returns the reply the connection guard refused, if one was: the
 // probe fails, and no rule after it sends anything.
 func (r *Rules) Run(ctx context.Context, client *redis.Client, o Options, e *exposition.Emitter, logger log.Logger) (broken error) {
-	x := &runner{ctx: ctx, client: client, db: client.Options().DB, deadline: o.Deadline, status: r.status}
+	x := &runner{ctx: ctx, client: client, db: client.Options().DB, deadline: o.Deadline, status: r.status, cluster: o.Cluster}
 	for _, k := range r.keys {
 		if runsOn(k.RunOn, o.Role, k.Metric, logger) {
 			x.run(o, k.Metric, time.Duration(k.RefreshInterval), func(out sink) bool { return x.runKey(k, out, logger) }, e, logger)
@@ -183,7 +186,17 @@ type runner struct {
 	db       int       // the target's database, which each batch returns to
 	deadline time.Time // no new round trip starts past it
 	status   *Status
+	cluster  bool  // a Cluster node: MOVED and ASK replies skip their key
 	broken   error // a reply broke the module's limits: no more round trips
+}
+
+// foreignKey reports whether err redirects the key to another Cluster node.
+func (x *runner) foreignKey(err error) bool {
+	if !x.cluster || err == nil {
+		return false
+	}
+	msg := err.Error()
+	return strings.HasPrefix(msg, "MOVED ") || strings.HasPrefix(msg, "ASK ")
 }
 
 var errDeadline = errors.New("probe deadline")
