@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/redis-probe/redis_probe_exporter/internal/info"
 	"github.com/redis-probe/redis_probe_exporter/internal/redistest"
 	"github.com/redis-probe/redis_probe_exporter/modules"
@@ -318,4 +320,40 @@ func TestOrphanedReplicaLinkDownAge(t *testing.T) {
 	expect(t, got, map[string]float64{"redis_master_link_up": 0})
 	got, _ = probeTarget(t, never.Addr(), m, nil)
 	expect(t, got, map[string]float64{"redis_master_link_down_since_seconds": -1, "redis_master_link_up": 0})
+}
+
+// promtool is silent on a probe with every collector on, assertions and
+// every kind of rule, including the ones this code added last: topk,
+// streams, run_on, refresh_interval.
+func TestPromtoolCheckEverything(t *testing.T) {
+	s := redistest.StartRedis(t, "--slowlog-log-slower-than", "0")
+	c := s.Client(t)
+	ctx := context.Background()
+	c.Set(ctx, "big", strings.Repeat("x", 100), 0)
+	c.Set(ctx, "small", "x", 0)
+	c.XAdd(ctx, &redis.XAddArgs{Stream: "events", Values: []any{"k", "v"}})
+	var on []string
+	for _, col := range collectors {
+		on = append(on, col.name+": true")
+	}
+	config := `modules:
+  default:
+    timeout: 5s
+    client_series: 3
+    collectors: {` + strings.Join(on, ", ") + `}
+    expect: {role: master, loading: false, min_replicas: 0}
+    keys:
+      - {metric: app_biggest, pattern: "*", measure: memory, aggregate: topk, k: 2, refresh_interval: 1m}
+      - {metric: app_events, key: events, measure: stream, run_on: master}
+      - {metric: app_gone, keys: [nope], missing: omit}
+    scripts:
+      - {metric: app_one, script: "return 1"}
+`
+	text := probeExposition(t, config, s.Addr())
+	promtoolCheck(t, text)
+	for _, want := range []string{"probe_assertion_success{", "app_biggest{", "app_events_entries_added{", "app_events_last_entry_age_seconds{", "redis_slowlog_command_entries{", "redis_key_rule_age_seconds{"} {
+		if !strings.Contains(text, "\n"+want) {
+			t.Errorf("no %s series", strings.TrimSuffix(want, "{"))
+		}
+	}
 }
