@@ -232,6 +232,10 @@ func TestInfoOnValkey8(t *testing.T) {
 		"redis_master_sync_last_io_seconds_ago":           0,
 		"redis_replicas_repl_buffer_bytes":                0,
 		"redis_db_keys{db=\"db0\"}":                       5,
+		"redis_instantaneous_input_bytes_per_second":      102.4,
+		"redis_instantaneous_output_bytes_per_second":     1536,
+		"redis_current_fork_percent":                      0,
+		"redis_rdb_last_load_keys_loaded":                 0,
 	})
 	for _, k := range []string{"redis_eventloop_cycles_total", "redis_evicted_scripts_total", "redis_eventloop_duration_seconds_total"} {
 		if got[k].Typ != dto.MetricType_COUNTER {
