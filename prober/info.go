@@ -86,7 +86,7 @@ var infoFields = newInfoTable(
 	infoGauge("current_cow_size_age", "redis_current_cow_size_age_seconds", "Seconds since redis_current_cow_size_bytes was measured."),
 	infoGauge("current_fork_perc", "redis_current_fork_percent", "Progress of the running fork (save or rewrite), in percent; 0 when none runs."),
 	infoGauge("current_save_keys_processed", "redis_current_save_keys_processed", "Keys the running save has written."),
-	infoGauge("current_save_keys_total", "redis_current_save_keys_total", "Keys the running save will write."),
+	infoGauge("current_save_keys_total", "redis_current_save_keys", "Keys the running save will write in all."),
 	infoGauge("rdb_last_load_keys_expired", "redis_rdb_last_load_keys_expired", "Keys found expired, and dropped, by the last RDB load."),
 	infoGauge("rdb_last_load_keys_loaded", "redis_rdb_last_load_keys_loaded", "Keys loaded by the last RDB load."),
 	infoGauge("rdb_changes_since_last_save", "redis_rdb_changes_since_last_save", "Changes since the last RDB save."),
