@@ -197,7 +197,14 @@ func compile(m *modules.Module) *plan {
 		}
 		p.steps = append(p.steps, st)
 	}
-	for _, cmd := range assertionCommands(m.Expect) {
+	// Assertions read INFO ALL (and CLUSTER INFO); rules need INFO ALL for
+	// the node's role (run_on), whether it is a Cluster node (keys other
+	// nodes serve), its run_id (reuse) and loading (skipping).
+	extra := assertionCommands(m.Expect)
+	if len(m.Keys)+len(m.Scripts) > 0 {
+		extra = append(extra, infoAll)
+	}
+	for _, cmd := range extra {
 		k := commandKey(cmd)
 		if i, ok := sent[k]; ok {
 			p.slow[i] = false

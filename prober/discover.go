@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -90,9 +91,18 @@ func (h *Handler) discover(w http.ResponseWriter, r *http.Request, find func(con
 		http.Error(w, strings.Join(failures, "; "), http.StatusBadGateway)
 		return
 	}
+	allowed := h.probeAllows(labels["module"], labels["auth"])
 	for i := range groups {
 		for k, v := range labels {
 			groups[i].Labels[k] = v
+		}
+		// A node found by an announced hostname that the probes' module or
+		// auth would refuse (allowed_targets by CIDR, say) is its IP again.
+		if ip := groups[i].Labels[nodeIPLabel]; ip != "" {
+			host, port, _ := net.SplitHostPort(groups[i].Targets[0])
+			if !allowed(host, port) && allowed(ip, port) {
+				groups[i].Targets[0] = net.JoinHostPort(ip, port)
+			}
 		}
 		if answered.target.TLS {
 			for j, t := range groups[i].Targets {
@@ -102,6 +112,18 @@ func (h *Handler) discover(w http.ResponseWriter, r *http.Request, find func(con
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(groups)
+}
+
+// probeAllows reports whether probes with the named module and auth may
+// reach host:port (both allowed_targets); a module or auth the config does
+// not have allows everything here, as the probe will refuse it anyway.
+func (h *Handler) probeAllows(module, auth string) func(host, port string) bool {
+	cfg := h.config.Config()
+	m, a := cfg.Modules[module], cfg.Auths[auth]
+	return func(host, port string) bool {
+		p, _ := strconv.Atoi(port)
+		return (m == nil || m.AllowedTargets.Allows(host, p)) && (a == nil || a.AllowedTargets.Allows(host, p))
+	}
 }
 
 // discoverSeeds are the distinct seeds of target=, in order, starting with

@@ -309,6 +309,19 @@ func TestDiscoverClusterHostnames(t *testing.T) {
 	if !strings.Contains(body, `"__meta_redis_cluster_node_ip":"127.0.0.1"`) {
 		t.Errorf("no IP label in %s", body)
 	}
+
+	// Probes by a module whose allowed_targets admit the IPs and not the
+	// names would be refused: such nodes are discovered by their IP.
+	byIP := newTestHandler(t, "modules:\n  default:\n    timeout: 2s\n    allowed_targets: [127.0.0.0/8]\n")
+	code, groups, body = discoverGroups(t, byIP.ServeDiscoverCluster, url.Values{"target": {seed.Addr()}})
+	if code != http.StatusOK {
+		t.Fatalf("status %d: %s", code, body)
+	}
+	for _, g := range groups {
+		if !strings.HasPrefix(g.Targets[0], "127.0.0.1:") {
+			t.Errorf("discovered %v, which the module's allowed_targets refuse", g.Targets)
+		}
+	}
 }
 
 func TestDiscoverHostnameValid(t *testing.T) {

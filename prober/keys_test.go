@@ -116,6 +116,12 @@ func TestRuleRunOn(t *testing.T) {
     scripts:
       - {metric: r_script_master, script: "return 1", run_on: master}
 `)
+	filtered := mustModule(t, `    timeout: 2s
+    metrics: {include: ["r_.*", "redis_key_rule_.*"]}
+    keys:
+      - {metric: r_master, key: jobs, run_on: master}
+      - {metric: r_any, key: jobs}
+`)
 	for _, tc := range []struct {
 		s     *redistest.Server
 		want  map[string]float64
@@ -129,6 +135,13 @@ func TestRuleRunOn(t *testing.T) {
 			t.Fatal("probe failed")
 		}
 		expect(t, got, tc.want)
+		// A filter that keeps no INFO family still sends INFO ALL for the
+		// role the rules need.
+		got, _ = probeTarget(t, tc.s.Addr(), filtered, nil)
+		expect(t, got, map[string]float64{`r_any{key="jobs"}`: 7})
+		if _, ran := got[`r_master{key="jobs"}`]; ran != (tc.s == master) {
+			t.Errorf("%s: with a metrics filter, run_on master ran: %v", tc.s.Addr(), ran)
+		}
 		for k := range got {
 			for _, never := range tc.never {
 				if strings.HasPrefix(k, never+"{") || k == never || strings.Contains(k, `rule="`+never+`"`) {

@@ -39,12 +39,17 @@ func init() {
 				buckets []sizeBucket
 			}
 			var hs []histogram // all parsed before any is emitted
+			seen := map[string]bool{}
 			for _, f := range info.Parse(text) {
 				db, typ, ok := strings.Cut(f.Key, "_distrib_")
 				if !ok || !strings.HasPrefix(db, "db") {
 					continue
 				}
 				typ, _, _ = strings.Cut(typ, "_") // strings_sizes, lists_items …
+				if seen[db+" "+typ] {
+					return fmt.Errorf("INFO KEYSIZES: %s twice", f.Key)
+				}
+				seen[db+" "+typ] = true
 				buckets, err := sizeBuckets(f.Value)
 				if err != nil {
 					return fmt.Errorf("INFO KEYSIZES %s: %w", f.Key, err)
@@ -80,6 +85,11 @@ func sizeBuckets(value string) ([]sizeBucket, error) {
 		out = append(out, sizeBucket{size, n})
 	}
 	slices.SortFunc(out, func(a, b sizeBucket) int { return cmp.Compare(a.size, b.size) })
+	for i := 1; i < len(out); i++ {
+		if out[i].size == out[i-1].size {
+			return nil, fmt.Errorf("the range of %v twice", out[i].size) // 1K and 1024
+		}
+	}
 	return out, nil
 }
 

@@ -52,7 +52,7 @@ func TestKeysizesOnRedis8(t *testing.T) {
 		`redis_keys_by_size{db="db3",le="+Inf",type="hashes"}`:     2,
 	}, "redis_keys_by_size")
 
-	for _, bad := range []string{"db0_distrib_strings_sizes:3=1", "db0_distrib_strings_sizes:1X=1", "db0_distrib_strings_sizes:=1", "db0_distrib_strings_sizes:2=-1", "db0_distrib_strings_sizes:2", "db0_distrib_lists_items:1=1\r\ndb0_distrib_strings_sizes:3=1"} {
+	for _, bad := range []string{"db0_distrib_strings_sizes:3=1", "db0_distrib_strings_sizes:1X=1", "db0_distrib_strings_sizes:=1", "db0_distrib_strings_sizes:2=-1", "db0_distrib_strings_sizes:2", "db0_distrib_lists_items:1=1\r\ndb0_distrib_strings_sizes:3=1", "db0_distrib_strings_sizes:1K=1,1024=2", "db0_distrib_sets_items:1=1\r\ndb0_distrib_sets_items:2=1"} {
 		if got, err := collectKeysizes(t, bad); err == nil || len(got) > 0 {
 			t.Errorf("%q: error %v, %d series; want an error and none", bad, err, len(got))
 		}

@@ -47,7 +47,7 @@ var sentinelMasterSettings = []struct {
 	f     *exposition.Family
 	scale float64
 }{
-	{"config-epoch", gauge("redis_sentinel_master_config_epoch", "The master's configuration epoch: it grows by one with each failover.", "master_name", "master_address"), 1},
+	{"config-epoch", gauge("redis_sentinel_master_config_epoch", "The master's configuration epoch: it rises with each failover, to the epoch of the election that made the new master.", "master_name", "master_address"), 1},
 	{"last-ok-ping-reply", gauge("redis_sentinel_master_last_ok_ping_reply_seconds", "Seconds since the master last answered this Sentinel's PING validly.", "master_name", "master_address"), 1e-3},
 	{"down-after-milliseconds", gauge("redis_sentinel_master_down_after_seconds", "The master's down-after-milliseconds setting, in seconds: how long it may not answer before this Sentinel sees it down.", "master_name", "master_address").Was("redis_sentinel_master_setting_down_after_milliseconds"), 1e-3},
 	{"failover-timeout", gauge("redis_sentinel_master_failover_timeout_seconds", "The master's failover-timeout setting, in seconds.", "master_name", "master_address").Was("redis_sentinel_master_setting_failover_timeout"), 1e-3},

@@ -424,6 +424,7 @@ func (x *runner) byType(r *keyRule, keys []string, t *tally) error {
 	var cmds [][]any
 	var idx []int        // cmds[j] measures keys[idx[j]]
 	var withRange []bool // cmds[j] is a STRLEN followed by its GETRANGE
+	var streams []string // measured one per round trip: see measureStream
 	for i, k := range keys {
 		if x.foreignKey(out[i].Err()) {
 			t.foreign++
@@ -443,7 +444,7 @@ func (x *runner) byType(r *keyRule, keys []string, t *tally) error {
 			if typ != "stream" {
 				return fmt.Errorf("%s is a %s, not a stream", k, typ)
 			}
-			cmd = [][]any{{"XINFO", "STREAM", k}, {"XINFO", "GROUPS", k}}
+			streams = append(streams, k)
 		default:
 			cmd = [][]any{lengthCommand(typ, k)}
 			if typ == "string" {
@@ -456,6 +457,11 @@ func (x *runner) byType(r *keyRule, keys []string, t *tally) error {
 		}
 		cmds = append(cmds, cmd...)
 	}
+	for _, k := range streams {
+		if err := x.measureStream(r, k, t); err != nil {
+			return err
+		}
+	}
 	if len(cmds) == 0 {
 		return nil
 	}
@@ -463,23 +469,10 @@ func (x *runner) byType(r *keyRule, keys []string, t *tally) error {
 	if err != nil {
 		return err
 	}
-	now := time.Now()
 	var hll []string
 	var hllLen []float64
 	for j := 0; j < len(cmds); j++ {
 		k := keys[idx[j]]
-		if r.Measure == "stream" {
-			n, err := streamInfo(r, k, out[j], now, t)
-			if err != nil {
-				return fmt.Errorf("%s: XINFO STREAM: %w", k, err)
-			}
-			j++
-			if err := streamGroups(r, k, out[j], t); err != nil {
-				return fmt.Errorf("%s: XINFO GROUPS: %w", k, err)
-			}
-			t.add(t.labels[k], n)
-			continue
-		}
 		n, err := out[j].Int64()
 		if err != nil {
 			return fmt.Errorf("%s: %s: %w", k, cmds[j][0], err)
@@ -537,6 +530,27 @@ func (x *runner) countHLL(r *keyRule, keys []string, strlen []float64, t *tally)
 			t.add(t.labels[k], float64(n))
 		}
 	}
+	return nil
+}
+
+// measureStream measures one stream in a round trip of its own: XINFO
+// STREAM answers the first and last entries whole, so a batch of streams
+// with large entries could break the module's max_reply_bytes, which
+// bounds a round trip; alone, a stream breaks it only if its own two
+// entries do.
+func (x *runner) measureStream(r *keyRule, k string, t *tally) error {
+	out, err := x.exec(r.DB, [][]any{{"XINFO", "STREAM", k}, {"XINFO", "GROUPS", k}})
+	if err != nil {
+		return err
+	}
+	n, err := streamInfo(r, k, out[0], time.Now(), t)
+	if err != nil {
+		return fmt.Errorf("%s: XINFO STREAM: %w", k, err)
+	}
+	if err := streamGroups(r, k, out[1], t); err != nil {
+		return fmt.Errorf("%s: XINFO GROUPS: %w", k, err)
+	}
+	t.add(t.labels[k], n)
 	return nil
 }
 

@@ -98,27 +98,33 @@ type Options struct {
 func (r *Rules) Run(ctx context.Context, client *redis.Client, o Options, e *exposition.Emitter, logger log.Logger) (broken error) {
 	x := &runner{ctx: ctx, client: client, db: client.Options().DB, deadline: o.Deadline, status: r.status, cluster: o.Cluster}
 	for _, k := range r.keys {
-		if runsOn(k.RunOn, o.Role, k.Metric, logger) {
+		if x.runsOn(k.RunOn, o.Role, k.Metric, e, logger) {
 			x.run(o, k.Metric, time.Duration(k.RefreshInterval), func(out sink) bool { return x.runKey(k, out, logger) }, e, logger)
 		}
 	}
 	for _, s := range r.scripts {
-		if runsOn(s.RunOn, o.Role, s.Metric, logger) {
+		if x.runsOn(s.RunOn, o.Role, s.Metric, e, logger) {
 			x.run(o, s.Metric, time.Duration(s.RefreshInterval), func(out sink) bool { return x.runScript(s, out, logger) }, e, logger)
 		}
 	}
 	return x.broken
 }
 
-// runsOn reports whether a rule with run_on runOn runs on a node of role;
-// one that does not gives no series at all, as on a node it does not
-// concern, and says so in the probe log. An unknown role runs only the
-// rules for any node.
-func runsOn(runOn, role, name string, logger log.Logger) bool {
-	if runOn == "" || runOn == "any" || runOn == role {
+// runsOn reports whether a rule with run_on runOn runs on a node of role.
+// On a node of the other role the rule gives no series at all, as on a
+// node it does not concern, and the probe log says so. When the role is
+// unknown (INFO failed, or is forbidden by the ACL) only the rules for any
+// node run; the others fail, so that they are not silently missing.
+func (x *runner) runsOn(runOn, role, name string, e *exposition.Emitter, logger log.Logger) bool {
+	switch {
+	case runOn == "" || runOn == "any" || runOn == role:
 		return true
+	case role == "":
+		logger.Log("msg", "Rule failed", "rule", name, "err", "run_on "+runOn+": the node's role is unknown (INFO failed)")
+		e.Emit(x.status.success, 0, name)
+	default:
+		logger.Log("msg", "Rule not run on this node", "rule", name, "run_on", runOn, "role", role)
 	}
-	logger.Log("msg", "Rule not run on this node", "rule", name, "run_on", runOn, "role", role)
 	return false
 }
 

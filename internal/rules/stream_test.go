@@ -2,6 +2,7 @@ package rules
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -156,4 +157,30 @@ func TestKeyRuleStreamCommands(t *testing.T) {
 			t.Errorf("%s: %s, want %s", cmd, got, want)
 		}
 	}
+}
+
+// XINFO STREAM answers a stream's first and last entries whole, so streams
+// are measured one per round trip: 30 streams of one 300 KiB entry (18 MB
+// of replies in all) stay within the 16 MiB a round trip may bring.
+func TestKeyRuleStreamsOfLargeEntries(t *testing.T) {
+	s := redistest.StartRedis(t)
+	c := s.Client(t)
+	ctx := context.Background()
+	big := strings.Repeat("x", 300<<10)
+	for i := range 30 {
+		if err := c.XAdd(ctx, &redis.XAddArgs{Stream: fmt.Sprintf("s%d", i), Values: []any{"f", big}}).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := mustModule(t, ruleModule("10s", []string{`{metric: t_big_streams, pattern: "s*", measure: stream}`}, nil))
+	got, _, ok := runRules(t, s.Addr(), m, conn.Auth{})
+	if !ok {
+		t.Fatal("the probe failed: a reply broke the limits")
+	}
+	expect(t, got, map[string]float64{
+		`redis_key_rule_success{rule="t_big_streams"}`: 1,
+		`redis_key_rule_keys{rule="t_big_streams"}`:    30,
+		`t_big_streams{key="s7"}`:                      1,
+		`t_big_streams_entries_added{key="s29"}`:       1,
+	})
 }
