@@ -1,14 +1,10 @@
 package prober
 
 import (
-	"context"
-	"fmt"
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/redis-probe/redis_probe_exporter/internal/info"
 	"github.com/redis-probe/redis_probe_exporter/internal/redistest"
 )
 
@@ -18,19 +14,7 @@ import (
 // its master passes min_replicas.
 func TestAssertions(t *testing.T) {
 	master := redistest.StartRedis(t, "--repl-diskless-sync-delay", "0")
-	replica := redistest.StartRedis(t, "--replicaof", "127.0.0.1", fmt.Sprint(master.Port))
-	rc := replica.Client(t)
-	ctx := context.Background()
-	redistest.WaitFor(t, 10*time.Second, func() error {
-		text, err := rc.Info(ctx, "replication").Result()
-		if err != nil {
-			return err
-		}
-		if v, _ := info.Get(info.Parse(text), "master_link_status"); v != "up" {
-			return fmt.Errorf("link %s", v)
-		}
-		return nil
-	}, nil)
+	replica := startReplica(t, master)
 	h := newTestHandler(t, `modules:
   primary:
     timeout: 2s
