@@ -234,7 +234,7 @@ func compile(m *modules.Module) *plan {
 var (
 	probeSuccess  = gauge("probe_success", "Whether the probe succeeded: 1 when Redis answered PING after connecting and authenticating, and every expect: assertion of the module held.")
 	probeDuration = gauge("probe_duration_seconds", "How long the probe took, in seconds.")
-	redisUp       = gauge("redis_up", "Whether Redis answered PING after connecting and authenticating.")
+	redisUp       = gauge("redis_up", "Whether Redis answered PING after connecting and authenticating: PONG, or the LOADING error of a Redis loading its dataset.")
 	probeFamilies = []*exposition.Family{probeSuccess, probeDuration, redisUp}
 
 	collectorSuccess = gauge("probe_collector_success", "Whether the collector's Redis commands succeeded and their replies parsed.", "collector")

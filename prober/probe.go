@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/go-kit/log"
@@ -42,8 +43,10 @@ func Probe(ctx context.Context, client *redis.Client, m *modules.Module, memo *c
 	r := &replies{ctx: ctx, client: client, module: m, cmds: t.cmds}
 
 	// A connection that failed to open or authenticate leaves the commands
-	// unanswered and without errors: only PONG proves Redis served us.
-	up := t.ping.Val() == "PONG"
+	// unanswered and without errors: only PONG proves Redis served us, or
+	// the LOADING error of a Redis loading its dataset, which answers INFO
+	// (and so its loading progress) but refuses PING and most commands.
+	up := t.ping.Val() == "PONG" || loading(t.ping.Err())
 	asserted := true // the module's expect: held, or it has none
 	broken := limitBroken(t.ping, r.cmds)
 	if up && broken == nil {
@@ -161,6 +164,13 @@ func backoff(base time.Duration, n int) time.Duration {
 func retryable(ctx context.Context, err error) bool {
 	var idle *conn.IdleConnError
 	return ctx.Err() == nil && errors.As(err, &idle) && !conn.Refused(err)
+}
+
+// loading reports whether err is the answer of a Redis loading its
+// dataset.
+func loading(err error) bool {
+	var re redis.Error
+	return errors.As(err, &re) && strings.HasPrefix(re.Error(), "LOADING ")
 }
 
 // limitBroken returns the first reply that broke the module's limits or

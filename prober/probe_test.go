@@ -349,3 +349,54 @@ func TestPromtoolCheckEverything(t *testing.T) {
 		}
 	}
 }
+
+// A Redis loading its dataset refuses PING (-LOADING) but answers INFO: it
+// is up, its loading progress is reported, rules are skipped and say so,
+// and an expect: {loading: false} assertion fails the probe.
+func TestProbeWhileLoading(t *testing.T) {
+	s := redistest.StartRedis(t, "--enable-debug-command", "yes")
+	c := s.Client(t)
+	ctx := context.Background()
+	if err := c.Do(ctx, "DEBUG", "POPULATE", 1_000_000, "key", 100).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Save(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	s.Stop()
+	// Started by hand: redistest waits for PONG, which comes after loading.
+	srv := exec.Command("redis-server", "--port", fmt.Sprint(s.Port), "--bind", "127.0.0.1", "--dir", s.Dir,
+		"--save", "", "--appendonly", "no", "--logfile", "loading.log")
+	srv.Dir = s.Dir
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Process.Kill(); _ = srv.Wait() })
+	redistest.WaitFor(t, 10*time.Second, func() error {
+		text, err := s.Client(t).Info(ctx, "persistence").Result()
+		if err != nil || !strings.Contains(text, "loading:1") {
+			return fmt.Errorf("not loading yet: %v", err)
+		}
+		return nil
+	}, nil)
+	m := mustModule(t, "    timeout: 2s\n    expect: {loading: false}\n    keys:\n      - {metric: r_key, key: key:1}\n")
+	got, ok := probeTarget(t, s.Addr(), m, nil)
+	if got["redis_loading_dump_file"].Value != 1 {
+		t.Fatalf("the probe came after the load ended (loading %v): load more keys", got["redis_loading_dump_file"])
+	}
+	if ok {
+		t.Error("the probe of a loading Redis succeeded despite expect: {loading: false}")
+	}
+	expect(t, got, map[string]float64{
+		"redis_up": 1, "probe_success": 0,
+		`probe_assertion_success{assertion="loading"}`: 0,
+		`redis_key_rule_skipped{rule="r_key"}`:         1,
+		`probe_collector_success{collector="info"}`:    1,
+	})
+	if p := got["redis_loading_loaded_percent"].Value; !(p >= 0 && p < 100) {
+		t.Errorf("loaded %v%%, want 0 to 100 while loading", p)
+	}
+	if _, ran := got[`r_key{key="key:1"}`]; ran {
+		t.Error("a rule ran while Redis was loading")
+	}
+}
