@@ -232,7 +232,7 @@ func compile(m *modules.Module) *plan {
 
 // Probe-level families: never removed by a module's filter.
 var (
-	probeSuccess  = gauge("probe_success", "Whether the probe succeeded: 1 when Redis answered PING after connecting and authenticating, and every expect: assertion of the module held.")
+	probeSuccess  = gauge("probe_success", "Whether the probe succeeded: 1 when Redis answered PING after connecting and authenticating, is not loading its dataset, and every expect: assertion of the module held.")
 	probeDuration = gauge("probe_duration_seconds", "How long the probe took, in seconds.")
 	redisUp       = gauge("redis_up", "Whether Redis answered PING after connecting and authenticating: PONG, or the LOADING error of a Redis loading its dataset.")
 	probeFamilies = []*exposition.Family{probeSuccess, probeDuration, redisUp}

@@ -80,7 +80,10 @@ func Probe(ctx context.Context, client *redis.Client, m *modules.Module, memo *c
 		}
 		logger.Log("msg", "Redis did not answer PING", "err", err)
 	}
-	ok := up && broken == nil && asserted
+	if loading(t.ping.Err()) {
+		logger.Log("msg", "Redis is loading its dataset: it answers INFO but no other command yet")
+	}
+	ok := up && broken == nil && asserted && !loading(t.ping.Err()) // up, not yet serving
 
 	if n, example := e.Duplicates(); n > 0 {
 		logger.Log("msg", "Dropped series that repeat an earlier one's name and labels", "count", n, "first", example)

@@ -399,4 +399,9 @@ func TestProbeWhileLoading(t *testing.T) {
 	if _, ran := got[`r_key{key="key:1"}`]; ran {
 		t.Error("a rule ran while Redis was loading")
 	}
+	// Without assertions too, a loading Redis is up but not serving.
+	got, ok = probeTarget(t, s.Addr(), mustModule(t, "    timeout: 2s\n"), nil)
+	if ok || got["redis_up"].Value != 1 || got["redis_loading_dump_file"].Value != 1 {
+		t.Errorf("probe_success %v, redis_up %v, loading %v; want 0, 1, 1", ok, got["redis_up"].Value, got["redis_loading_dump_file"].Value)
+	}
 }
