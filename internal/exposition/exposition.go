@@ -248,6 +248,10 @@ type Emitter struct {
 	ruleFam []*Family
 	ruleOut [][]byte // sample lines of key rules' families
 
+	arena []byte  // the answer laid out at the sizes of the module's last probe (NewEmitter)
+	text  []byte  // the exposition, once built
+	start []int32 // where each family's lines start in arena; 0 when not there
+
 	slots   []int32  // the labelled series written: 1 + index in ids, by hash; at most half full
 	ids     []series // those series, in the order written
 	dropped int      // series dropped as repeats
@@ -275,21 +279,36 @@ const maxExample = 200
 // NewEmitter starts one exposition of sel's set, keeping the families sel
 // keeps and every family made by New. It is used by one goroutine.
 func NewEmitter(sel *Selection) *Emitter {
-	sel.set.seal()
+	set := sel.set
+	set.seal()
 	e := &Emitter{sel: sel, out: make([][]byte, len(sel.keep))}
+	// One arena, laid out as the answer will be: each family that wrote
+	// lines last time gets room for its header and a little more than as
+	// many bytes of lines, in name order. The sizes are read once: other probes of the module
+	// may store new ones meanwhile.
+	snap := make([]int32, len(sel.sizes))
 	total := 0
 	for i := range sel.sizes {
-		total += int(sel.sizes[i].Load())
-	}
-	if total > 0 {
-		arena := make([]byte, total)
-		for i := range sel.sizes {
-			// Another probe of the module may have stored new sizes since
-			// they were summed: the arena bounds what is carved.
-			n := min(int(sel.sizes[i].Load()), len(arena))
-			e.out[i], arena = arena[:0:n], arena[n:]
+		if n := sel.sizes[i].Load(); n > 0 {
+			snap[i] = n + n/8 + 32 // room for values that grew a digit or two
+			total += len(set.headers[i]) + int(snap[i])
 		}
 	}
+	if total == 0 {
+		return e
+	}
+	arena, off := make([]byte, total), 0
+	for _, id := range set.byName {
+		n := int(snap[id])
+		if n == 0 {
+			continue
+		}
+		off += len(set.headers[id])
+		e.out[id] = arena[off : off : off+n]
+		snap[id] = int32(off) // from here on: where its lines start
+		off += n
+	}
+	e.arena, e.start = arena, snap
 	return e
 }
 
@@ -616,6 +635,21 @@ func appendFloat(b []byte, v float64) []byte {
 
 func formatFloat(v float64) string { return string(appendFloat(nil, v)) }
 
+// inArena reports whether the exposition can be built in the arena: no key
+// rule's family (those sort among the rest), and every family with lines
+// still writing where NewEmitter put it (none outgrew its room).
+func (e *Emitter) inArena() bool {
+	if e.arena == nil || len(e.ruleOut) > 0 {
+		return false
+	}
+	for id, lines := range e.out {
+		if len(lines) > 0 && (e.start[id] == 0 || &lines[0] != &e.arena[e.start[id]]) {
+			return false
+		}
+	}
+	return true
+}
+
 // helpEscaper escapes help text as the text format wants it.
 var helpEscaper = strings.NewReplacer("\\", `\\`, "\n", `\n`)
 
@@ -627,18 +661,40 @@ func (f *Family) header() string {
 	return "# HELP " + f.name + " " + help + "\n# TYPE " + f.name + " " + typ + "\n"
 }
 
-// WriteTo writes the exposition, families sorted by name. Call it once,
+// WriteTo writes the exposition (Text), families sorted by name. Call it
 // after the last Emit.
 func (e *Emitter) WriteTo(w io.Writer) (int64, error) {
 	n, err := w.Write(e.Text())
 	return int64(n), err
 }
 
-// Text is the exposition, families sorted by name, in one buffer of its
-// exact size. Call it once, after the last Emit.
+// Text is the exposition, families sorted by name, in one buffer. Call it
+// after the last Emit; it is built once.
 func (e *Emitter) Text() []byte {
+	if e.text != nil {
+		return e.text // built in place: the lines it was built from are gone
+	}
+	e.text = e.build()
+	return e.text
+}
+
+// build lays the exposition out, in the arena when the lines fit there.
+func (e *Emitter) build() []byte {
 	for i, lines := range e.out {
 		e.sel.sizes[i].Store(int32(len(lines)))
+	}
+	if e.inArena() {
+		// Every family's lines fit where NewEmitter put them: close the
+		// gaps, headers first, and the arena is the answer. Each block
+		// moves toward the start, so copy's overlap is safe.
+		w := 0
+		for _, id := range e.sel.set.byName {
+			if len(e.out[id]) > 0 {
+				w += copy(e.arena[w:], e.sel.set.headers[id])
+				w += copy(e.arena[w:], e.out[id])
+			}
+		}
+		return e.arena[:w]
 	}
 	type block struct {
 		name, header string
