@@ -14,7 +14,7 @@ import (
 )
 
 // TestShardedFleet runs prometheus-sharded.yml as it is meant to be run:
-// two Prometheus servers, each with its shard of six Redis and its own
+// two Prometheus servers, each with its shard of twelve targets and its own
 // exporter. Every Redis is scraped by exactly one server, through the
 // exporter of its shard and no other.
 func TestShardedFleet(t *testing.T) {
@@ -24,9 +24,12 @@ func TestShardedFleet(t *testing.T) {
 		t.Fatal(err)
 	}
 	bin := redistest.BuildExporter(t)
+	// Six Redis, each as two targets (its databases 0 and 1), so that
+	// hashmod leaves a shard empty once in 2048 runs, not once in 32.
 	var fleet []string
 	for range 6 {
-		fleet = append(fleet, redistest.StartRedis(t).Addr())
+		addr := redistest.StartRedis(t).Addr()
+		fleet = append(fleet, addr, "redis://"+addr+"/1")
 	}
 	targets := "          - " + strings.Join(fleet, "\n          - ") + "\n"
 
