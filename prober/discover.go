@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -50,7 +49,7 @@ func (h *Handler) discover(w http.ResponseWriter, r *http.Request, find func(con
 		return
 	}
 	q := req.query
-	seeds, ok := h.discoverSeeds(w, r, req)
+	seeds, ok := h.discoverSeeds(w, req)
 	if !ok {
 		return
 	}
@@ -127,11 +126,11 @@ func (h *Handler) probeAllows(module, auth string) func(host, port string) bool 
 }
 
 // discoverSeeds are the distinct seeds of target=, in order, starting with
-// first (resolved already), each checked by resolve as a probe target would be (parsed,
-// allowed by the module's and the auth's allowed_targets). More than
+// first (resolved already), each checked as a probe target is (parsed,
+// then forTarget: allowed by the module's and the auth's allowed_targets). More than
 // maxDiscoverSeeds, or a seed that fails a check, answers 400 or 403 with a
 // one-line reason and returns false.
-func (h *Handler) discoverSeeds(w http.ResponseWriter, r *http.Request, first request) ([]request, bool) {
+func (h *Handler) discoverSeeds(w http.ResponseWriter, first request) ([]request, bool) {
 	given := first.query["target"]
 	if len(given) > maxDiscoverSeeds {
 		h.reject(w, http.StatusBadRequest, "target", fmt.Sprintf("%d target= seeds: at most %d", len(given), maxDiscoverSeeds))
@@ -149,15 +148,7 @@ func (h *Handler) discoverSeeds(w http.ResponseWriter, r *http.Request, first re
 			continue
 		}
 		seen[t.String()] = true
-		// resolve reads this seed as the only target=, the rest as sent.
-		one := make(url.Values, len(first.query))
-		for k, v := range first.query {
-			one[k] = v
-		}
-		one["target"] = []string{s}
-		r1 := r.Clone(r.Context())
-		r1.URL.RawQuery = one.Encode()
-		req, ok := h.resolve(w, r1)
+		req, ok := h.forTarget(w, first.query, t)
 		if !ok {
 			return nil, false
 		}

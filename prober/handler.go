@@ -155,7 +155,7 @@ func (req request) secrets() []string {
 }
 
 // resolve takes GET only, reads target=, module= and auth=, and checks
-// allowed_targets. On failure it answers 405, 400 or 403 with a one-line
+// allowed_targets (forTarget). On failure it answers 405, 400 or 403 with a one-line
 // reason and returns false.
 func (h *Handler) resolve(w http.ResponseWriter, r *http.Request) (request, bool) {
 	if r.Method != http.MethodGet {
@@ -173,6 +173,13 @@ func (h *Handler) resolve(w http.ResponseWriter, r *http.Request) (request, bool
 		h.reject(w, http.StatusBadRequest, "target", err.Error())
 		return request{}, false
 	}
+	return h.forTarget(w, q, t)
+}
+
+// forTarget reads module= and auth= of query q for target t, and checks
+// both allowed_targets. On failure it answers 400 or 403 with a one-line
+// reason and returns false.
+func (h *Handler) forTarget(w http.ResponseWriter, q url.Values, t target.Target) (request, bool) {
 	cfg := h.config.Config()
 	req := request{query: q, target: t, moduleName: q.Get("module")}
 	if req.moduleName == "" {
