@@ -49,20 +49,16 @@ func (r *replies) assert(x *modules.Expect, e *exposition.Emitter, logger log.Lo
 		held = held && ok
 		e.Emit(assertionSuccess, boolValue(ok), name)
 	}
-	field := func(k string) string { v, _ := info.Get(fields, k); return v }
 	if x.Role != "" {
-		role := field("role")
-		if role == "slave" {
-			role = "replica"
-		}
+		role := r.role()
 		check("role", role == x.Role, x.Role, role, infoErr)
 	}
 	if x.Loading != nil {
-		loading := field("loading") == "1"
+		loading := r.infoField("loading") == "1"
 		check("loading", loading == *x.Loading, strconv.FormatBool(*x.Loading), strconv.FormatBool(loading), infoErr)
 	}
 	if x.MasterLink != "" {
-		link := field("master_link_status")
+		link := r.infoField("master_link_status")
 		if link == "" {
 			link = "none: not a replica"
 		}

@@ -57,17 +57,19 @@ var sentinelMasterSettings = []struct {
 var sentinelMasters = []any{"SENTINEL", "MASTERS"}
 
 func init() {
-	register(&collector{
+	c := &collector{
 		name:      "sentinel",
 		defaultOn: false,
 		commands:  [][]any{infoAll, sentinelMasters},
 		families: append(sentinelFields.families(),
 			sentinelMasterStatus, sentinelMasterStatusInfo, sentinelMasterSlaves, sentinelMasterOKSlaves,
-			sentinelMasterSentinels, sentinelMasterOKSents, sentinelMasterQuorum, sentinelMasterCKQuorum,
-			sentinelMasterSettings[0].f, sentinelMasterSettings[1].f, sentinelMasterSettings[2].f,
-			sentinelMasterSettings[3].f, sentinelMasterSettings[4].f),
+			sentinelMasterSentinels, sentinelMasterOKSents, sentinelMasterQuorum, sentinelMasterCKQuorum),
 		collect: collectSentinel,
-	})
+	}
+	for _, st := range sentinelMasterSettings {
+		c.families = append(c.families, st.f)
+	}
+	register(c)
 }
 
 // sentinelMaster is what the collector learnt of one monitored master.
