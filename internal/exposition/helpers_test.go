@@ -1,7 +1,6 @@
 package exposition
 
 import (
-	"bytes"
 	"io"
 	"testing"
 
@@ -23,19 +22,10 @@ var promtoolCheck = exptest.PromtoolCheck
 
 func samples(t testing.TB, result io.WriterTo) map[string]sample {
 	t.Helper()
-	return exptest.Samples(t, written(t, result))
+	return exptest.Samples(t, exptest.Written(t, result))
 }
 
 func gather(t testing.TB, result io.WriterTo) []*dto.MetricFamily {
 	t.Helper()
-	return exptest.Gather(t, written(t, result))
-}
-
-func written(t testing.TB, result io.WriterTo) *bytes.Buffer {
-	t.Helper()
-	var buf bytes.Buffer
-	if _, err := result.WriteTo(&buf); err != nil {
-		t.Fatal(err)
-	}
-	return &buf
+	return exptest.Gather(t, exptest.Written(t, result))
 }

@@ -5,6 +5,7 @@
 package exptest
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"maps"
@@ -36,6 +37,16 @@ func Samples(t testing.TB, text io.Reader) map[string]Sample {
 		}
 	}
 	return out
+}
+
+// Written is what result writes, for Samples and Gather: an Emitter, say.
+func Written(t testing.TB, result io.WriterTo) *bytes.Buffer {
+	t.Helper()
+	var buf bytes.Buffer
+	if _, err := result.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return &buf
 }
 
 // Gather parses text into families, sorted by name, failing t when it is
