@@ -4,7 +4,8 @@
 # that sends one pooled INFO ALL and writes the reply, the least any probe
 # can do): probes per second at concurrency 1 and 16, and CPU time per probe
 # in the exporter and in Redis, read from /proc. Needs redis-server and wrk;
-# make bench installs what is missing.
+# make bench installs what is missing. EXPORTER_FLAGS are added to the
+# exporter's command line (say, --runtime.gc-headroom=0 for Go's default GC).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10}
@@ -30,7 +31,7 @@ printf 'modules:\n  default:\n    timeout: 5s\n' > "$work/redis_probe.yml"
 # The targets below are one Redis on 4 addresses, which
 # --probe.max-per-target (4 per host:port) would hold to 16 probes at
 # once: enough for concurrency 16, but raised to be sure of it.
-GOGC=${GOGC:-100} "$work/exporter" --config.file="$work/redis_probe.yml" --web.listen-address="127.0.0.1:$eport" --log.level=warn --probe.max-per-target=16 &
+"$work/exporter" --config.file="$work/redis_probe.yml" --web.listen-address="127.0.0.1:$eport" --log.level=warn --probe.max-per-target=16 ${EXPORTER_FLAGS:-} &
 epid=$!; pids+=("$epid")
 wait_for() { for _ in $(seq 100); do "$@" >/dev/null 2>&1 && return; sleep 0.1; done; echo "not ready: $*" >&2; exit 1; }
 wait_for redis-cli -p "$rport" ping

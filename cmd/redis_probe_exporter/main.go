@@ -26,6 +26,7 @@ import (
 	sloggokit "github.com/tjhop/slog-gokit"
 
 	"github.com/redis-probe/redis_probe_exporter/internal/conn"
+	"github.com/redis-probe/redis_probe_exporter/internal/gcpace"
 	"github.com/redis-probe/redis_probe_exporter/internal/history"
 	"github.com/redis-probe/redis_probe_exporter/modules"
 	"github.com/redis-probe/redis_probe_exporter/prober"
@@ -52,6 +53,7 @@ func run() int {
 	poolIdle := app.Flag("pool.idle-timeout", "Close a target's connections after it has not been probed for this long.").Default("1m").Duration()
 	poolLifetime := app.Flag("pool.max-lifetime", "Replace a connection older than this, so that a changed DNS name (a managed primary's failover) is followed.").Default("5m").Duration()
 	cacheEntries := app.Flag("cache.max-entries", "Targets (per auth and module) whose slow-changing answers (refresh_interval) and rule results are kept between probes; past it the least recently probed is forgotten.").Default("20000").Int()
+	gcHeadroom := app.Flag("runtime.gc-headroom", "Let the heap grow at least this far past its live part before the garbage collector runs again, rather than only doubling it (GOGC=100): far fewer collections while the live heap is small. 0 keeps Go's default; GOGC in the environment overrides it, GOMEMLIMIT still caps it.").Default("32MiB").Bytes()
 	drainTimeout := app.Flag("web.drain-timeout", "On SIGTERM, how long in-flight probes may take to finish before the exporter exits.").Default("30s").Duration()
 	logLevel := app.Flag("log.level", "Only log messages with the given severity or above: debug, info, warn, error.").Default("info").Enum("debug", "info", "warn", "error")
 	logFormat := app.Flag("log.format", "Output format of log messages: logfmt or json.").Default("logfmt").Enum("logfmt", "json")
@@ -68,6 +70,7 @@ func run() int {
 	}
 
 	logger, untimed := newLogger(*logFormat, *logLevel)
+	gcpace.Headroom(uint64(*gcHeadroom))
 	holder, err := modules.NewHolder(*configFile, !configGiven, prober.Catalogue())
 	if *configCheck {
 		if err != nil {
