@@ -11,8 +11,11 @@ var secretParameters = []string{"requirepass", "masterauth", "masteruser", "tls-
 // IsSecretParameter reports whether a CONFIG parameter, or a glob that may
 // match one, names a secret.
 func IsSecretParameter(param string) bool {
+	if strings.Contains(strings.ToLower(param), "pass") {
+		return true
+	}
 	for _, s := range secretParameters {
-		if ok, _ := path.Match(param, s); ok || strings.Contains(strings.ToLower(param), "pass") {
+		if ok, _ := path.Match(param, s); ok {
 			return true
 		}
 	}

@@ -54,6 +54,7 @@ type Options struct {
 	MaxInFlight   int           // probes running at once, in all
 	MaxPerTarget  int           // probes running at once against one target
 	CacheEntries  int           // targets (per auth and module) whose slow answers and rule results are kept
+	LogProbes     bool          // whether each probe's log also goes to the server log, at debug level
 }
 
 // cacheIdle is how long a target's kept answers outlive its last probe.
@@ -343,7 +344,11 @@ func (h *Handler) probe(wait, ctx context.Context, req request, timeout time.Dur
 	defer h.inFlight.Dec()
 
 	var logBuf bytes.Buffer
-	probeLog := safeLogger(probeLogger(&logBuf, log.With(h.logger, "target", req.target.String(), "module", req.moduleName)), req.secrets())
+	own := log.With(log.NewLogfmtLogger(&logBuf), "ts", log.DefaultTimestampUTC)
+	if h.opts.LogProbes {
+		own = tee(own, level.Debug(log.With(h.logger, "target", req.target.String(), "module", req.moduleName)))
+	}
+	probeLog := safeLogger(own, req.secrets())
 	probeLog.Log("msg", "Beginning probe", "auth", req.authName, "timeout_seconds", timeout.Seconds())
 
 	start := time.Now()
@@ -391,15 +396,14 @@ func (h *Handler) timeout(r *http.Request, m *modules.Module) time.Duration {
 	return min(d, scrape)
 }
 
-// probeLogger writes the probe's own log to buf, for debug=true and the
-// history, and to the server log at debug level: a failing target is noise
-// for the server log.
-func probeLogger(buf *bytes.Buffer, server log.Logger) log.Logger {
-	own := log.With(log.NewLogfmtLogger(buf), "ts", log.DefaultTimestampUTC)
-	debug := level.Debug(server)
+// tee logs to both loggers. A probe's own log, for debug=true and the
+// history, is teed to the server log only with --log.level=debug (a
+// failing target is noise for the server log): formatting each line for a
+// logger that then drops it cost 5% of a probe's CPU.
+func tee(a, b log.Logger) log.Logger {
 	return log.LoggerFunc(func(kv ...any) error {
-		_ = own.Log(kv...)
-		return debug.Log(kv...)
+		_ = a.Log(kv...)
+		return b.Log(kv...)
 	})
 }
 

@@ -116,6 +116,7 @@ func run() int {
 	mux := http.NewServeMux()
 	probes := prober.NewHandler(holder, pool, hist, logger, prober.Options{
 		TimeoutOffset: offset, MaxInFlight: *maxInFlight, MaxPerTarget: *maxPerTarget, CacheEntries: *cacheEntries,
+		LogProbes: *logLevel == "debug",
 	}, reg)
 	var drain gate
 	mux.Handle("/probe", drain.wrap(probes))
