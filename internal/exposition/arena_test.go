@@ -76,3 +76,36 @@ func TestTextTwice(t *testing.T) {
 		}
 	}
 }
+
+// An Emitter made from a released one's memory writes only its own series:
+// none of the released one's families, lines, series or key rule families
+// come back, whether its families fit the reused arena or not.
+func TestReleasedEmitterStartsAfresh(t *testing.T) {
+	sel := testSet.Select()
+	for _, f := range []*Family{arenaA, arenaB, arenaC} {
+		sel.Keep(f, true)
+	}
+	rule := New("t_rule_family", "A key rule's.", 1, "key") // a gauge
+	big := NewEmitter(sel)
+	for i := range 300 {
+		big.Emit(arenaA, float64(i), strconv.Itoa(i))
+		big.Emit(arenaC, float64(i), strconv.Itoa(i))
+	}
+	big.Emit(arenaB, 7)
+	big.Emit(rule, 1, "k")
+	big.Emit(arenaA, 1, "0") // a repeat, dropped
+	big.Text()
+	big.Release()
+	for round := range 3 { // the sizes the big one stored, then the small one's
+		small := NewEmitter(sel)
+		small.Emit(arenaA, 42, "0") // the big one wrote this series: not a repeat here
+		if n, _ := small.Duplicates(); n != 0 {
+			t.Fatalf("round %d: %d duplicates, want 0", round, n)
+		}
+		want := arenaA.header() + "t_arena_a{k=\"0\"} 42\n"
+		if got := string(small.Text()); got != want {
+			t.Fatalf("round %d: wrote\n%s\nwant\n%s", round, got, want)
+		}
+		small.Release()
+	}
+}

@@ -116,6 +116,8 @@ type Set struct {
 
 	byName  []int    // family indexes sorted by name, the order of the exposition
 	headers []string // each family's "# HELP" and "# TYPE" lines
+
+	released sync.Pool // *Emitter: what Release returned, for NewEmitter to reuse
 }
 
 // Gauge declares a gauge.
@@ -281,12 +283,16 @@ const maxExample = 200
 func NewEmitter(sel *Selection) *Emitter {
 	set := sel.set
 	set.seal()
-	e := &Emitter{sel: sel, out: make([][]byte, len(sel.keep))}
+	e, _ := set.released.Get().(*Emitter)
+	if e == nil {
+		e = &Emitter{out: make([][]byte, len(set.families)), start: make([]int32, len(set.families))}
+	}
+	e.sel = sel
 	// One arena, laid out as the answer will be: each family that wrote
 	// lines last time gets room for its header and a little more than as
-	// many bytes of lines, in name order. The sizes are read once: other probes of the module
-	// may store new ones meanwhile.
-	snap := make([]int32, len(sel.sizes))
+	// many bytes of lines, in name order. The sizes are read once: other
+	// probes of the module may store new ones meanwhile.
+	snap := e.start
 	total := 0
 	for i := range sel.sizes {
 		if n := sel.sizes[i].Load(); n > 0 {
@@ -297,7 +303,10 @@ func NewEmitter(sel *Selection) *Emitter {
 	if total == 0 {
 		return e
 	}
-	arena, off := make([]byte, total), 0
+	arena, off := e.arena[:cap(e.arena)], 0
+	if len(arena) < total {
+		arena = make([]byte, total)
+	}
 	for _, id := range set.byName {
 		n := int(snap[id])
 		if n == 0 {
@@ -308,8 +317,20 @@ func NewEmitter(sel *Selection) *Emitter {
 		snap[id] = int32(off) // from here on: where its lines start
 		off += n
 	}
-	e.arena, e.start = arena, snap
+	e.arena = arena
 	return e
+}
+
+// Release gives the Emitter's memory, the exposition Text returned
+// included, to the Emitters made after it: neither may be used after. An
+// Emitter not released is collected as garbage, as any value.
+func (e *Emitter) Release() {
+	set := e.sel.set
+	clear(e.out)
+	clear(e.start)
+	clear(e.slots)
+	*e = Emitter{out: e.out, start: e.start, arena: e.arena, slots: e.slots, ids: e.ids[:0]}
+	set.released.Put(e)
 }
 
 // lines is the reference of where f's sample lines go, and false when the

@@ -391,8 +391,9 @@ func TestAppendFloatMatchesG(t *testing.T) {
 }
 
 // Emitters of one selection lay out their buffers from the sizes the last
-// one wrote, while others store new ones: each still writes exactly its
-// own series, however the sizes change under it.
+// one wrote, while others store new ones, and reuse the memory of those
+// released: each still writes exactly its own series, however the sizes
+// change under it.
 func TestEmittersShareSizesSafely(t *testing.T) {
 	sel := testSet.Select()
 	sel.Keep(collectorSuccess, true)
@@ -403,12 +404,18 @@ func TestEmittersShareSizesSafely(t *testing.T) {
 			for i := range 300 {
 				n := 1 + (g+i)%3*40 // 1, 41 or 81 series
 				e := NewEmitter(sel)
+				want := collectorSuccess.header()
 				for j := range n {
-					e.Emit(collectorSuccess, float64(j), strconv.Itoa(j))
+					v := float64(g*1000 + j)
+					e.Emit(collectorSuccess, v, strconv.Itoa(j))
+					want += fmt.Sprintf("probe_collector_success{collector=\"%d\"} %v\n", j, v)
 				}
-				if got := strings.Count(string(e.Text()), "\nprobe_collector_success{"); got != n {
-					errs <- fmt.Sprintf("%d series written, want %d", got, n)
+				if got := string(e.Text()); got != want {
+					errs <- fmt.Sprintf("wrote\n%s\nwant\n%s", got, want)
 					return
+				}
+				if i%2 == 0 {
+					e.Release()
 				}
 			}
 		})
