@@ -14,8 +14,10 @@ type Field struct {
 func Parse(text string) []Field {
 	fields := make([]Field, 0, strings.Count(text, "\n")+1)
 	section := ""
-	for line := range strings.Lines(text) {
-		line = strings.TrimRight(line, "\r\n")
+	for text != "" {
+		var line string
+		line, text, _ = strings.Cut(text, "\n")
+		line = strings.TrimRight(line, "\r")
 		switch {
 		case line == "":
 		case line[0] == '#':
@@ -42,7 +44,9 @@ func Get(fields []Field, key string) (string, bool) {
 // Pairs calls fn for each "k=v" pair of a value such as
 // "keys=2,expires=1,avg_ttl=99490" or "ip=10.0.0.2,port=6379,state=online".
 func Pairs(value string, fn func(k, v string)) {
-	for pair := range strings.SplitSeq(value, ",") {
+	for value != "" {
+		var pair string
+		pair, value, _ = strings.Cut(value, ",")
 		if k, v, ok := strings.Cut(pair, "="); ok {
 			fn(k, v)
 		}
