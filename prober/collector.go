@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/redis/go-redis/v9"
 
@@ -48,6 +49,7 @@ type replies struct {
 	cmds     map[string]*redis.Cmd
 	info     []info.Field
 	parsed   bool
+	kept     *[]info.Field // info's memory, from fieldsPool
 	cmdstats map[string]string
 }
 
@@ -107,9 +109,28 @@ func (r *replies) infoFields() ([]info.Field, error) {
 		if err != nil {
 			return nil, fmt.Errorf("INFO ALL: %w", err)
 		}
-		r.info, r.parsed = info.Parse(text), true
+		r.kept, _ = fieldsPool.Get().(*[]info.Field)
+		if r.kept == nil {
+			r.kept = new([]info.Field)
+		}
+		r.info, r.parsed = info.AppendFields((*r.kept)[:0], text), true
 	}
 	return r.info, nil
+}
+
+// fieldsPool keeps the slices INFO ALL was parsed into between probes: the
+// largest allocation of a probe otherwise.
+var fieldsPool sync.Pool
+
+// release gives the parsed INFO's memory to the next probe, emptied so as
+// to keep none of this one's replies alive. r is not used after.
+func (r *replies) release() {
+	if r.kept != nil {
+		clear(r.info)
+		*r.kept = r.info[:0]
+		fieldsPool.Put(r.kept)
+		r.kept, r.info = nil, nil
+	}
 }
 
 var infoAll = []any{"INFO", "ALL"}

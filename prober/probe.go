@@ -41,6 +41,7 @@ func Probe(ctx context.Context, client *redis.Client, m *modules.Module, memo *c
 	kept := keptAnswers(p, m, memo, start)
 	t := roundTrip(ctx, client, p, kept, m.Retries, logger)
 	r := &replies{ctx: ctx, client: client, module: m, cmds: t.cmds}
+	defer r.release()
 
 	// A connection that failed to open or authenticate leaves the commands
 	// unanswered and without errors: only PONG proves Redis served us, or

@@ -1,7 +1,10 @@
 // Package info parses the text that Redis's INFO command returns.
 package info
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Field is one "key:value" line of INFO, with the section it sits in
 // ("server", "keyspace", … lower-cased).
@@ -12,7 +15,13 @@ type Field struct {
 // Parse splits INFO text into its fields, in order. Values share memory with
 // text, so parsing allocates only the slice.
 func Parse(text string) []Field {
-	fields := make([]Field, 0, strings.Count(text, "\n")+1)
+	return AppendFields(nil, text)
+}
+
+// AppendFields appends the fields of INFO text to dst, as Parse returns
+// them, growing it at most once.
+func AppendFields(dst []Field, text string) []Field {
+	dst = slices.Grow(dst, strings.Count(text, "\n")+1)
 	section := ""
 	for text != "" {
 		var line string
@@ -24,11 +33,11 @@ func Parse(text string) []Field {
 			section = strings.ToLower(strings.TrimSpace(line[1:]))
 		default:
 			if k, v, ok := strings.Cut(line, ":"); ok {
-				fields = append(fields, Field{section, k, v})
+				dst = append(dst, Field{section, k, v})
 			}
 		}
 	}
-	return fields
+	return dst
 }
 
 // Get returns the value of key, and whether INFO had it.

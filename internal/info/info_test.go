@@ -2,6 +2,7 @@ package info
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -57,5 +58,24 @@ func TestPairs(t *testing.T) {
 		if got[k] != v {
 			t.Errorf("%s: got %q, want %q", k, got[k], v)
 		}
+	}
+}
+
+// AppendFields into a slice that held another INFO's fields gives exactly
+// Parse's fields after what dst held.
+func TestAppendFieldsReusesMemory(t *testing.T) {
+	data, err := os.ReadFile("testdata/info_all_replica.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	master := load(t, "info_all_master.txt")
+	want := Parse(string(data))
+	got := AppendFields(master[:0], string(data))
+	if !slices.Equal(got, want) {
+		t.Fatalf("AppendFields into a used slice: %d fields, want %d", len(got), len(want))
+	}
+	prefix := []Field{{"x", "y", "z"}}
+	if got := AppendFields(prefix, "# A\r\nk:v\r\n"); !slices.Equal(got, []Field{{"x", "y", "z"}, {"a", "k", "v"}}) {
+		t.Fatalf("AppendFields after a field: %v", got)
 	}
 }
