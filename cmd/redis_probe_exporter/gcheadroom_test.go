@@ -12,10 +12,17 @@ import (
 // Once collections have run, the exporter's GOGC (go_gc_gogc_percent on
 // /metrics) is above 100, as --runtime.gc-headroom keeps its small live
 // heap from being collected every few probes; with the headroom off, or a
-// GOGC set in the environment, it stays Go's.
+// GOGC set in the environment, it stays Go's. A headroom out of range
+// stops the exporter.
 func TestGCHeadroom(t *testing.T) {
 	bin := redistest.BuildExporter(t)
 	srv := redistest.StartRedis(t)
+	for _, bad := range []string{"-1MiB", "2TiB"} {
+		code, _, stderr := runExporter(t, bin, t.TempDir(), "--runtime.gc-headroom="+bad)
+		if want := "--runtime.gc-headroom must be from 0 to 1TiB, not " + bad + "\n"; code != 2 || stderr != want {
+			t.Errorf("--runtime.gc-headroom=%s: exit %d, stderr %q; want 2 and %q", bad, code, stderr, want)
+		}
+	}
 	for _, tc := range []struct {
 		name, gogc string
 		args       []string

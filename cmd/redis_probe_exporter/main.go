@@ -68,6 +68,10 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "--pool.max-targets, --pool.idle-timeout, --pool.max-lifetime, --probe.max-in-flight, --probe.max-per-target and --cache.max-entries must be positive")
 		return 2
 	}
+	if *gcHeadroom < 0 || *gcHeadroom > gcpace.MaxHeadroom {
+		fmt.Fprintf(os.Stderr, "--runtime.gc-headroom must be from 0 to 1TiB, not %s\n", *gcHeadroom)
+		return 2
+	}
 
 	logger, untimed := newLogger(*logFormat, *logLevel)
 	gcpace.Headroom(uint64(*gcHeadroom))

@@ -26,14 +26,14 @@ import (
 // the headroom.
 const heapMinimum = 4 << 20
 
-// maxPercent keeps an absurd headroom within the int32 the runtime keeps
-// GOGC in.
-const maxPercent = 1 << 30
+// MaxHeadroom is the largest headroom: GOGC stays an int32, and the
+// runtime's heap goal a uint64.
+const MaxHeadroom = 1 << 40
 
 // Headroom keeps the heap goal at least headroom bytes past the live heap
-// from the next collection on. It does nothing when headroom is 0 or when
-// the GOGC environment variable is set: the operator chose. It reports
-// whether it took effect. Call it once.
+// from the next collection on, headroom being at most MaxHeadroom. It does
+// nothing when headroom is 0 or when the GOGC environment variable is set:
+// the operator chose. It reports whether it took effect. Call it once.
 func Headroom(headroom uint64) bool {
 	if headroom == 0 || os.Getenv("GOGC") != "" {
 		return false
@@ -69,7 +69,8 @@ type cycle struct{ _ [32]byte }
 // stacks and the globals), or at twice it if that is later: 100 at least,
 // and no more than keeps the runtime's minimum heap within the headroom.
 func Percent(base, headroom uint64) int {
-	most := min(max(100, headroom/(heapMinimum/100)), maxPercent)
+	headroom = min(headroom, MaxHeadroom)
+	most := max(100, headroom/(heapMinimum/100))
 	if base == 0 {
 		return int(most)
 	}

@@ -13,16 +13,17 @@ func TestPercent(t *testing.T) {
 		live, headroom uint64
 		want           int
 	}{
-		{8 * mib, 64 * mib, 800},      // a busy exporter's small live heap
-		{4 * mib, 64 * mib, 1600},     // the runtime's 4 MiB minimum heap, times 16
-		{3 * mib, 64 * mib, 1600},     // no more: the minimum would pass the headroom
-		{0, 64 * mib, 1600},           // nothing live yet
-		{64 * mib, 64 * mib, 100},     // as GOGC=100 from here on
-		{512 * mib, 64 * mib, 100},    // never sooner than GOGC=100
-		{6 * mib, 64 * mib, 1066},     // rounded down
-		{4 * mib, 1, 100},             // a headroom too small to matter
-		{1, 1 << 62, maxPercent},      // capped, not overflowed
-		{1 << 40, 1 << 62, 100 << 22}, // a huge heap and headroom
+		{8 * mib, 64 * mib, 800},    // a busy exporter's small live heap
+		{4 * mib, 64 * mib, 1600},   // the runtime's 4 MiB minimum heap, times 16
+		{3 * mib, 64 * mib, 1600},   // no more: the minimum would pass the headroom
+		{0, 64 * mib, 1600},         // nothing live yet
+		{64 * mib, 64 * mib, 100},   // as GOGC=100 from here on
+		{512 * mib, 64 * mib, 100},  // never sooner than GOGC=100
+		{6 * mib, 64 * mib, 1066},   // rounded down
+		{4 * mib, 1, 100},           // a headroom too small to matter
+		{1, 1 << 62, 26214425},      // the headroom capped at MaxHeadroom: 1 TiB over the 4 MiB minimum
+		{1 << 40, MaxHeadroom, 100}, // a huge heap: no overflow
+		{1 << 30, 1 << 62, 102400},  // capped too
 	} {
 		if got := Percent(c.live, c.headroom); got != c.want {
 			t.Errorf("Percent(%d, %d) = %d, want %d", c.live, c.headroom, got, c.want)
@@ -44,6 +45,7 @@ func TestHeadroomLeavesAnOperatorsGOGC(t *testing.T) {
 // set GOGC from this test binary's live heap (well under 64 MiB), then
 // keeps 128 MiB live and sees GOGC come back to 100.
 func TestHeadroomFollowsTheLiveHeap(t *testing.T) {
+	t.Setenv("GOGC", "") // as when the test runs with one set
 	if !Headroom(64 << 20) {
 		t.Fatal("Headroom did not take effect")
 	}
