@@ -109,3 +109,32 @@ func TestReleasedEmitterStartsAfresh(t *testing.T) {
 		small.Release()
 	}
 }
+
+// A released Emitter taken by another selection of the same set, one that
+// has no sizes stored yet and so lays out no arena, writes none of the
+// released one's lines either.
+func TestReleasedEmitterAcrossSelections(t *testing.T) {
+	big := testSet.Select()
+	big.Keep(arenaA, true)
+	big.Keep(arenaB, true)
+	e := NewEmitter(big)
+	e.Emit(arenaB, 99)
+	for i := range 50 {
+		e.Emit(arenaA, float64(i), strconv.Itoa(i))
+	}
+	e.Text()
+	e.Release()
+	small := testSet.Select() // keeps all three, knows no sizes
+	for _, f := range []*Family{arenaA, arenaB, arenaC} {
+		small.Keep(f, true)
+	}
+	for range 3 { // the pool may hand out another Emitter: try a few
+		s := NewEmitter(small)
+		s.Emit(arenaC, 1, "x")
+		want := arenaC.header() + "t_arena_c{k=\"x\"} 1\n"
+		if got := string(s.Text()); got != want {
+			t.Fatalf("wrote\n%s\nwant\n%s", got, want)
+		}
+		s.Release()
+	}
+}

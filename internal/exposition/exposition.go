@@ -304,7 +304,7 @@ func NewEmitter(sel *Selection) *Emitter {
 		return e
 	}
 	arena, off := e.arena[:cap(e.arena)], 0
-	if len(arena) < total {
+	if len(arena) < total || len(arena) > 4*total { // too small, or a far bigger answer's to let go
 		arena = make([]byte, total)
 	}
 	for _, id := range set.byName {
