@@ -3,12 +3,15 @@
 # measured in the same run on the same Redis (scripts/floor: an HTTP handler
 # that sends one pooled INFO ALL and writes the reply, the least any probe
 # can do): probes per second at concurrency 1 and 16, and CPU time per probe
-# in the exporter and in Redis, read from /proc. Needs redis-server and wrk;
+# in the exporter and in Redis, read from /proc. The floor and the exporter
+# take turns for ROUNDS rounds and the median ratios are printed last: on a
+# noisy machine one round can be off by a third. Needs redis-server and wrk;
 # make bench installs what is missing. EXPORTER_FLAGS are added to the
 # exporter's command line (say, --runtime.gc-headroom=0 for Go's default GC).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10}
+ROUNDS=${ROUNDS:-3} # floor and exporter alternate; the medians of the ratios are printed
 
 command -v wrk >/dev/null || { apt-get install -y -q wrk >/dev/null || { echo "wrk missing: apt-get install wrk" >&2; exit 1; }; }
 work=$(mktemp -d)
@@ -73,13 +76,24 @@ run() {
 		END {printf "%.0f %s %s %.4f %.4f %.1f\n", rps, p50, p99, dp/tick/n*1000, dr/tick/n*1000, 100*(k1-k0)/n}' <<<"$out"
 }
 
-echo "# redis $(redis-server --version | awk '{print $3}'), $(nproc) cores, ${DURATION}s per run; ratios are exporter / floor"
+# median of its arguments
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+
+echo "# redis $(redis-server --version | awk '{print $3}'), $(nproc) cores, ${DURATION}s per run, $ROUNDS rounds of floor then exporter; ratios are exporter / floor"
 for c in 1 16; do
-	read -r frps fp50 fp99 fcpu fredis _ < <(run "$fpid" "http://127.0.0.1:$fport/probe" "$c")
-	read -r erps ep50 ep99 ecpu eredis ek < <(run "$epid" "$url" "$c" -s "$work/spread.lua")
-	awk -v c="$c" -v erps="$erps" -v frps="$frps" -v ecpu="$ecpu" -v fcpu="$fcpu" -v eredis="$eredis" -v fredis="$fredis" -v ep99="$ep99" -v fp99="$fp99" -v ek="$ek" 'BEGIN {
-		printf "concurrency %2d: exporter %6.0f probes/s (p99 %s), floor %6.0f/s (p99 %s): probes/s %.2fx | exporter CPU %.3f ms = %.2fx the floor'"'"'s %.3f ms | Redis CPU %.3f ms = %.2fx the floor'"'"'s %.3f ms | %.1f%% coalesced\n",
-			c, erps, ep99, frps, fp99, erps/frps, ecpu, ecpu/fcpu, fcpu, eredis, eredis/fredis, fredis, ek }'
+	cpu=() redis=() rate=()
+	for round in $(seq "$ROUNDS"); do
+		read -r frps fp50 fp99 fcpu fredis _ < <(run "$fpid" "http://127.0.0.1:$fport/probe" "$c")
+		read -r erps ep50 ep99 ecpu eredis ek < <(run "$epid" "$url" "$c" -s "$work/spread.lua")
+		awk -v c="$c" -v round="$round" -v erps="$erps" -v frps="$frps" -v ecpu="$ecpu" -v fcpu="$fcpu" -v eredis="$eredis" -v fredis="$fredis" -v ep99="$ep99" -v fp99="$fp99" -v ek="$ek" 'BEGIN {
+			printf "concurrency %2d, round %d: exporter %6.0f probes/s (p99 %s), floor %6.0f/s (p99 %s): probes/s %.2fx | exporter CPU %.3f ms = %.2fx the floor'"'"'s %.3f ms | Redis CPU %.3f ms = %.2fx the floor'"'"'s %.3f ms | %.1f%% coalesced\n",
+				c, round, erps, ep99, frps, fp99, erps/frps, ecpu, ecpu/fcpu, fcpu, eredis, eredis/fredis, fredis, ek }'
+		cpu+=("$(awk -v a="$ecpu" -v b="$fcpu" 'BEGIN {print a/b}')")
+		redis+=("$(awk -v a="$eredis" -v b="$fredis" 'BEGIN {print a/b}')")
+		rate+=("$(awk -v a="$erps" -v b="$frps" 'BEGIN {print a/b}')")
+	done
+	printf 'concurrency %2d, median of %d rounds: exporter CPU %.2fx the floor'"'"'s, Redis CPU %.2fx, probes/s %.2fx\n' \
+		"$c" "$ROUNDS" "$(median "${cpu[@]}")" "$(median "${redis[@]}")" "$(median "${rate[@]}")"
 done
 read -r erps ep50 ep99 ecpu eredis ek < <(run "$epid" "$url" 16)
 printf 'concurrency 16, one target: %s probes/s (p99 %s), %s%% coalesced, exporter CPU %s ms, Redis CPU %s ms per answered probe\n' "$erps" "$ep99" "$ek" "$ecpu" "$eredis"
