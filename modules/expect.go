@@ -1,5 +1,7 @@
 package modules
 
+import "slices"
+
 // Expect is what a healthy target looks like, as blackbox_exporter's
 // fail_if_* options say it for HTTP: each assertion set is checked on
 // every probe, and one that fails sets probe_success to 0 (redis_up stays
@@ -15,15 +17,9 @@ type Expect struct {
 // validate checks the values each assertion takes.
 func (x *Expect) validate(p string, add func(path, format string, args ...any)) {
 	oneOf := func(field, v string, allowed ...string) {
-		if v == "" {
-			return
+		if v != "" && !slices.Contains(allowed, v) {
+			add(p+"."+field, "unknown value %q: one of %v", v, allowed)
 		}
-		for _, a := range allowed {
-			if v == a {
-				return
-			}
-		}
-		add(p+"."+field, "unknown value %q: one of %v", v, allowed)
 	}
 	oneOf("role", x.Role, "master", "replica")
 	oneOf("cluster_state", x.ClusterState, "ok", "fail")

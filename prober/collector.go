@@ -133,7 +133,10 @@ func (r *replies) release() {
 	}
 }
 
-var infoAll = []any{"INFO", "ALL"}
+var (
+	infoAll    = []any{"INFO", "ALL"}
+	infoAllKey = commandKey(infoAll) // made once: probes look it up often
+)
 
 // plan is what a module's probe does: the collectors whose families its
 // filter keeps, their commands, and the kept families. It is compiled once
@@ -187,6 +190,19 @@ func compile(m *modules.Module) *plan {
 		p.keep.Keep(f, true) // never filtered
 	}
 	sent := map[string]int{} // command key -> index in p.commands
+	// send adds cmd to the round trip once and returns its key. A command
+	// is slow (its answer reused between probes) only if all that send it
+	// are.
+	send := func(cmd []any, slow bool) string {
+		k := commandKey(cmd)
+		if i, ok := sent[k]; ok {
+			p.slow[i] = p.slow[i] && slow
+		} else {
+			sent[k] = len(p.commands)
+			p.commands, p.keys, p.slow = append(p.commands, cmd), append(p.keys, k), append(p.slow, slow)
+		}
+		return k
+	}
 	for _, c := range collectors {
 		if !m.CollectorEnabled(c.name) {
 			continue
@@ -207,14 +223,7 @@ func compile(m *modules.Module) *plan {
 		}
 		st := step{c: c}
 		for _, cmd := range cmds {
-			k := commandKey(cmd)
-			st.keys = append(st.keys, k)
-			if i, ok := sent[k]; ok {
-				p.slow[i] = p.slow[i] && c.slow
-				continue
-			}
-			sent[k] = len(p.commands)
-			p.commands, p.keys, p.slow = append(p.commands, cmd), append(p.keys, k), append(p.slow, c.slow)
+			st.keys = append(st.keys, send(cmd, c.slow))
 		}
 		p.steps = append(p.steps, st)
 	}
@@ -226,16 +235,10 @@ func compile(m *modules.Module) *plan {
 		extra = append(extra, infoAll)
 	}
 	for _, cmd := range extra {
-		k := commandKey(cmd)
-		if i, ok := sent[k]; ok {
-			p.slow[i] = false
-			continue
-		}
-		sent[k] = len(p.commands)
-		p.commands, p.keys, p.slow = append(p.commands, cmd), append(p.keys, k), append(p.slow, false)
+		send(cmd, false)
 	}
 	p.keep.Keep(assertionSuccess, m.Expect != nil) // never filtered
-	_, p.info = sent[commandKey(infoAll)]
+	_, p.info = sent[infoAllKey]
 	p.reuses = p.info && m.Refresh() > 0 && slices.Contains(p.slow, true)
 	for _, k := range m.Keys {
 		p.reuses = p.reuses || k.RefreshInterval > 0

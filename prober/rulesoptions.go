@@ -19,7 +19,7 @@ func (r *replies) rulesOptions(ctx context.Context, memo *cache.Entry, roundTrip
 
 // infoField is a field of INFO ALL, "" when INFO was not asked or failed.
 func (r *replies) infoField(key string) string {
-	if r.cmds[commandKey(infoAll)] == nil {
+	if r.cmds[infoAllKey] == nil {
 		return ""
 	}
 	fields, err := r.infoFields()
