@@ -1,6 +1,7 @@
 package prober
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/redis-probe/redis_probe_exporter/internal/exposition"
@@ -40,16 +41,9 @@ func init() {
 			if len(entries) == 0 {
 				return nil
 			}
-			// [id, timestamp, duration-usec, args, client, name]
-			fs, _ := entries[0].([]any)
-			if len(fs) < 3 {
-				return fmt.Errorf("SLOWLOG GET: unexpected entry %v", entries[0])
-			}
-			id, ok1 := fs[0].(int64)
-			ts, ok2 := fs[1].(int64)
-			usec, ok3 := fs[2].(int64)
-			if !ok1 || !ok2 || !ok3 {
-				return fmt.Errorf("SLOWLOG GET: unexpected entry %v", entries[0])
+			_, id, ts, usec, err := slowlogEntry(entries[0])
+			if err != nil {
+				return fmt.Errorf("SLOWLOG GET, newest entry: %w", err)
 			}
 			e.Emit(slowlogLastID, float64(id))
 			e.Emit(slowlogLastTime, float64(ts))
@@ -57,4 +51,21 @@ func init() {
 			return nil
 		},
 	})
+}
+
+// slowlogEntry reads an entry of SLOWLOG GET's reply, [id, timestamp,
+// duration-usec, args, client, name] (the last two from Redis 4.0): its
+// fields, and the first three, which must be integers.
+func slowlogEntry(v any) (fs []any, id, ts, usec int64, err error) {
+	fs, _ = v.([]any)
+	if len(fs) < 3 {
+		return nil, 0, 0, 0, errors.New("not an array of at least 3 fields")
+	}
+	id, ok1 := fs[0].(int64)
+	ts, ok2 := fs[1].(int64)
+	usec, ok3 := fs[2].(int64)
+	if !ok1 || !ok2 || !ok3 {
+		return nil, 0, 0, 0, errors.New("id, timestamp or duration not an integer")
+	}
+	return fs, id, ts, usec, nil
 }

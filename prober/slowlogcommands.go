@@ -61,31 +61,28 @@ func init() {
 
 // slowEntry is what the collector reads of a slow log entry.
 type slowEntry struct {
-	id, ts, usec int64
-	cmd          string // its cmd label
+	usec int64
+	cmd  string // its cmd label
 }
 
-// parseSlowlog reads SLOWLOG GET's reply, newest entry first. Each entry is
-// [id, timestamp, duration-usec, args, client, name] (the last two from
-// Redis 4.0); anything else is an error.
+// parseSlowlog reads SLOWLOG GET's reply, newest entry first (see
+// slowlogEntry); an entry without its arguments is an error.
 func parseSlowlog(reply []any) ([]slowEntry, error) {
 	out := make([]slowEntry, 0, len(reply))
 	for i, v := range reply {
-		fs, _ := v.([]any)
-		if len(fs) < 4 {
-			return nil, fmt.Errorf("entry %d: not an array of at least 4 fields", i)
-		}
-		id, ok1 := fs[0].(int64)
-		ts, ok2 := fs[1].(int64)
-		usec, ok3 := fs[2].(int64)
-		if !ok1 || !ok2 || !ok3 {
-			return nil, fmt.Errorf("entry %d: id, timestamp or duration not an integer", i)
-		}
-		cmd, err := slowlogCommand(fs[3])
+		fs, _, _, usec, err := slowlogEntry(v)
 		if err != nil {
 			return nil, fmt.Errorf("entry %d: %w", i, err)
 		}
-		out = append(out, slowEntry{id: id, ts: ts, usec: usec, cmd: cmd})
+		var args any
+		if len(fs) > 3 {
+			args = fs[3]
+		}
+		cmd, err := slowlogCommand(args)
+		if err != nil {
+			return nil, fmt.Errorf("entry %d: %w", i, err)
+		}
+		out = append(out, slowEntry{usec: usec, cmd: cmd})
 	}
 	return out, nil
 }
