@@ -35,8 +35,10 @@ func startReplica(t *testing.T, master *redistest.Server) *redistest.Server {
 		if err != nil {
 			return err
 		}
-		if !strings.Contains(mi, "connected_slaves:1") {
-			return fmt.Errorf("master does not count the replica:\n%s", mi)
+		// connected_slaves counts a replica still syncing: wait until the
+		// master sees it online, as min_replicas assertions count.
+		if !strings.Contains(mi, "connected_slaves:1") || !strings.Contains(mi, ",state=online,") {
+			return fmt.Errorf("master does not see the replica online:\n%s", mi)
 		}
 		return nil
 	}, nil)
