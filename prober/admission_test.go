@@ -13,25 +13,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/redis-probe/redis_probe_exporter/internal/info"
 	"github.com/redis-probe/redis_probe_exporter/internal/redistest"
 )
-
-// infoCalls is how many INFO commands s has run since CONFIG RESETSTAT.
-func infoCalls(t *testing.T, s *redistest.Server) string {
-	t.Helper()
-	text, err := s.Client(t).Info(context.Background(), "commandstats").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range info.Parse(text) {
-		if f.Key == "cmdstat_info" {
-			calls, _, _ := strings.Cut(f.Value, ",")
-			return calls
-		}
-	}
-	return "calls=0"
-}
 
 // Four identical probes in flight at once (an HA pair of Prometheus
 // servers, twice) cost Redis one round trip, and each gets the answer.
@@ -69,8 +52,8 @@ func TestIdenticalProbesShareOneRoundTrip(t *testing.T) {
 			t.Errorf("probe %d answered differently from probe 0", i)
 		}
 	}
-	if got := infoCalls(t, s); got != "calls=1" {
-		t.Errorf("Redis ran INFO %s, want calls=1", got)
+	if got := redistest.Calls(t, s.Client(t), "info"); got != 1 {
+		t.Errorf("Redis ran INFO calls=%d, want calls=1", got)
 	}
 	if got := testutil.ToFloat64(h.coalesced); got != 3 {
 		t.Errorf("coalesced = %v, want 3", got)

@@ -5,11 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 	"testing"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/redis-probe/redis_probe_exporter/internal/redistest"
 )
@@ -28,24 +25,6 @@ func probeNow(t *testing.T, h http.Handler, q url.Values) map[string]sample {
 	return got
 }
 
-// calls is how many times Redis ran cmd ("config|get"), from INFO
-// commandstats.
-func calls(t *testing.T, c *redis.Client, cmd string) int {
-	t.Helper()
-	stats, err := c.Info(context.Background(), "commandstats").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for line := range strings.Lines(stats) {
-		if rest, ok := strings.CutPrefix(line, "cmdstat_"+cmd+":calls="); ok {
-			var n int
-			fmt.Sscan(strings.Split(rest, ",")[0], &n)
-			return n
-		}
-	}
-	return 0
-}
-
 // CONFIG GET and MODULE LIST answers are reused for the module's
 // refresh_interval: a CONFIG SET is not seen, and CONFIG GET is not sent,
 // before it has passed, and is seen after.
@@ -59,7 +38,7 @@ func TestKeptAnswersFollowRefreshInterval(t *testing.T) {
 	first := time.Now()
 	got := probeNow(t, h, q)
 	expect(t, got, map[string]float64{"redis_config_maxmemory_bytes": 0, `probe_collector_success{collector="modules"}`: 1})
-	gets, lists := calls(t, c, "config|get"), calls(t, c, "module|list")
+	gets, lists := redistest.Calls(t, c, "config|get"), redistest.Calls(t, c, "module|list")
 	if err := c.ConfigSet(context.Background(), "maxmemory", "10mb").Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +47,7 @@ func TestKeptAnswersFollowRefreshInterval(t *testing.T) {
 		t.Fatalf("two probes took longer than refresh_interval %s: the machine is too slow for this test", every)
 	}
 	expect(t, got, map[string]float64{"redis_config_maxmemory_bytes": 0, `probe_collector_success{collector="config"}`: 1})
-	if n, m := calls(t, c, "config|get"), calls(t, c, "module|list"); n != gets || m != lists {
+	if n, m := redistest.Calls(t, c, "config|get"), redistest.Calls(t, c, "module|list"); n != gets || m != lists {
 		t.Errorf("within refresh_interval Redis ran CONFIG GET %d and MODULE LIST %d more times, want 0", n-gets, m-lists)
 	}
 	time.Sleep(time.Until(first.Add(every)))
@@ -125,7 +104,7 @@ func TestRestartInvalidatesKeptAnswers(t *testing.T) {
 		`redis_key_rule_success{rule="r_kept"}`:        1,
 		`redis_key_rule_skipped{rule="r_kept"}`:        0,
 	})
-	if n := calls(t, c, "config|get"); n != 6 {
+	if n := redistest.Calls(t, c, "config|get"); n != 6 {
 		t.Errorf("the restarted Redis ran CONFIG GET %d times, want the 6 of one probe", n)
 	}
 }

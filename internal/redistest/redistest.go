@@ -9,6 +9,7 @@ import (
 	"net"
 	"os/exec"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -89,4 +90,26 @@ func WaitFor(t testing.TB, timeout time.Duration, check func() error, diag func(
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// Calls is how many times the Redis c reaches has run cmd ("get",
+// "config|get") since it started or CONFIG RESETSTAT, from INFO
+// commandstats. Each Calls is itself one more INFO.
+func Calls(t testing.TB, c *redis.Client, cmd string) int {
+	t.Helper()
+	stats, err := c.Info(context.Background(), "commandstats").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(stats) {
+		if rest, ok := strings.CutPrefix(line, "cmdstat_"+cmd+":calls="); ok {
+			calls, _, _ := strings.Cut(rest, ",")
+			n, err := strconv.Atoi(calls)
+			if err != nil {
+				t.Fatalf("INFO commandstats: %q", line)
+			}
+			return n
+		}
+	}
+	return 0
 }

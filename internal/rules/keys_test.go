@@ -822,27 +822,14 @@ func TestScriptRuleEvalshaAfterFirstProbe(t *testing.T) {
 			}
 		}
 	}
-	stats, err := c.Info(ctx, "commandstats").Result()
-	if err != nil {
-		t.Fatal(err)
+	if got := redistest.Calls(t, c, "eval_ro"); got != 1 {
+		t.Errorf("EVAL_RO calls=%d, want calls=1", got)
 	}
-	calls := func(cmd string) string {
-		for _, line := range strings.Split(stats, "\n") {
-			if strings.HasPrefix(line, "cmdstat_"+cmd+":") {
-				f := strings.Split(strings.TrimPrefix(strings.TrimSpace(line), "cmdstat_"+cmd+":"), ",")
-				return f[0]
-			}
-		}
-		return "calls=0"
+	if got := redistest.Calls(t, c, "evalsha_ro"); got != 3 {
+		t.Errorf("EVALSHA_RO calls=%d, want calls=3", got)
 	}
-	if got := calls("eval_ro"); got != "calls=1" {
-		t.Errorf("EVAL_RO %s, want calls=1", got)
-	}
-	if got := calls("evalsha_ro"); got != "calls=3" {
-		t.Errorf("EVALSHA_RO %s, want calls=3", got)
-	}
-	if got := calls("eval"); got != "calls=0" {
-		t.Errorf("EVAL %s: scripts must run read-only", got)
+	if got := redistest.Calls(t, c, "eval"); got != 0 {
+		t.Errorf("EVAL calls=%d: scripts must run read-only", got)
 	}
 }
 

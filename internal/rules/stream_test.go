@@ -139,22 +139,10 @@ func TestKeyRuleStreamCommands(t *testing.T) {
 			t.Errorf("the failed stream rule emitted %s", k)
 		}
 	}
-	stats, err := c.Info(ctx, "commandstats").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	calls := func(cmd string) string {
-		for _, line := range strings.Split(stats, "\n") {
-			if strings.HasPrefix(line, "cmdstat_"+cmd+":") {
-				return strings.Split(strings.TrimPrefix(strings.TrimSpace(line), "cmdstat_"+cmd+":"), ",")[0]
-			}
-		}
-		return "calls=0"
-	}
 	// t_bad fails at TYPE, before its XINFO batch.
-	for cmd, want := range map[string]string{"xinfo|stream": "calls=2", "xinfo|groups": "calls=2", "xlen": "calls=0"} {
-		if got := calls(cmd); got != want {
-			t.Errorf("%s: %s, want %s", cmd, got, want)
+	for cmd, want := range map[string]int{"xinfo|stream": 2, "xinfo|groups": 2, "xlen": 0} {
+		if got := redistest.Calls(t, c, cmd); got != want {
+			t.Errorf("%s: calls=%d, want calls=%d", cmd, got, want)
 		}
 	}
 }
