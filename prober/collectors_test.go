@@ -118,23 +118,35 @@ func TestLatencyHistogramOnRecordedReply(t *testing.T) {
 	}, familiesOf(t, "latency_histogram")...)
 }
 
-// collectRecordedReply runs the collector called name on reply as the
-// answer to its command cmd, and on infoText as INFO's, with every family
-// kept.
-func collectRecordedReply(t *testing.T, name string, cmd []any, reply any, infoText string) map[string]sample {
+// collectReplies runs the collector called name on answers, the replies
+// to its commands by command key, and on infoText as INFO's, with every
+// family kept: its series and its error.
+func collectReplies(t *testing.T, name string, answers map[string]any, infoText string) (map[string]sample, error) {
 	t.Helper()
-	c := redis.NewCmd(context.Background(), cmd...)
-	c.SetVal(reply)
-	r := &replies{ctx: context.Background(), cmds: map[string]*redis.Cmd{commandKey(cmd): c}, info: info.Parse(infoText), parsed: true}
+	r := &replies{ctx: context.Background(), cmds: map[string]*redis.Cmd{}, info: info.Parse(infoText), parsed: true}
+	for k, v := range answers {
+		c := redis.NewCmd(r.ctx)
+		c.SetVal(v)
+		r.cmds[k] = c
+	}
 	sel := declared.Select()
 	for _, f := range declared.Families() {
 		sel.Keep(f, true)
 	}
 	e := exposition.NewEmitter(sel)
-	if err := collectorNamed(t, name).collect(r, e); err != nil {
+	err := collectorNamed(t, name).collect(r, e)
+	return samples(t, e), err
+}
+
+// collectRecordedReply is collectReplies with reply the answer to cmd, the
+// collector's command, and no error allowed.
+func collectRecordedReply(t *testing.T, name string, cmd []any, reply any, infoText string) map[string]sample {
+	t.Helper()
+	got, err := collectReplies(t, name, map[string]any{commandKey(cmd): reply}, infoText)
+	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
-	return samples(t, e)
+	return got
 }
 
 func TestConfigCollector(t *testing.T) {

@@ -1,12 +1,9 @@
 package prober
 
 import (
-	"context"
+	"strings"
 	"testing"
 
-	"github.com/redis/go-redis/v9"
-
-	"github.com/redis-probe/redis_probe_exporter/internal/exposition"
 	"github.com/redis-probe/redis_probe_exporter/internal/redistest"
 )
 
@@ -29,27 +26,10 @@ func TestCommandlogOnValkeyReplies(t *testing.T) {
 			"commandlog-large-reply-max-len", "64",
 		},
 	}
-	r := &replies{cmds: map[string]*redis.Cmd{}}
-	for k, v := range answers {
-		c := redis.NewCmd(context.Background())
-		c.SetVal(v)
-		r.cmds[k] = c
-	}
-	var c *collector
-	for _, x := range collectors {
-		if x.name == "commandlog" {
-			c = x
-		}
-	}
-	sel := declared.Select()
-	for _, f := range c.families {
-		sel.Keep(f, true)
-	}
-	e := exposition.NewEmitter(sel)
-	if err := c.collect(r, e); err != nil {
+	got, err := collectReplies(t, "commandlog", answers, "")
+	if err != nil {
 		t.Fatal(err)
 	}
-	got := samples(t, e)
 	expectExact(t, got, map[string]float64{
 		`redis_commandlog_length{type="slow"}`:              3,
 		`redis_commandlog_length{type="large-request"}`:     0,
@@ -76,7 +56,7 @@ func TestCommandlogOnRedisDegrades(t *testing.T) {
 		"probe_success": 1, `probe_collector_success{collector="commandlog"}`: 0, `probe_collector_success{collector="info"}`: 1,
 	})
 	for k := range got {
-		if len(k) > len("redis_commandlog") && k[:len("redis_commandlog")] == "redis_commandlog" {
+		if strings.HasPrefix(k, "redis_commandlog") {
 			t.Errorf("Redis without COMMANDLOG gave %s", k)
 		}
 	}

@@ -1,13 +1,9 @@
 package prober
 
 import (
-	"context"
 	"strings"
 	"testing"
 
-	"github.com/redis/go-redis/v9"
-
-	"github.com/redis-probe/redis_probe_exporter/internal/exposition"
 	"github.com/redis-probe/redis_probe_exporter/internal/redistest"
 )
 
@@ -22,14 +18,7 @@ const keysizes8 = "# Keysizes\r\n" +
 
 func collectKeysizes(t *testing.T, reply string) (map[string]sample, error) {
 	t.Helper()
-	c := redis.NewCmd(context.Background(), infoKeysizes...)
-	c.SetVal(reply)
-	r := &replies{cmds: map[string]*redis.Cmd{commandKey(infoKeysizes): c}}
-	sel := declared.Select()
-	sel.Keep(keysBySize, true)
-	e := exposition.NewEmitter(sel)
-	err := collectorNamed(t, "keysizes").collect(r, e)
-	return samples(t, e), err
+	return collectReplies(t, "keysizes", map[string]any{commandKey(infoKeysizes): reply}, "")
 }
 
 // Each range [b, 2b) becomes a cumulative count at le = 2b-1.

@@ -12,7 +12,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/redis-probe/redis_probe_exporter/internal/exposition"
 	"github.com/redis-probe/redis_probe_exporter/internal/redistest"
 )
 
@@ -168,17 +167,7 @@ func TestSlowlogCommandsBounded(t *testing.T) {
 // SLOWLOG GET 128's answer.
 func collectSlowlogCommands(t *testing.T, reply []any) (map[string]sample, error) {
 	t.Helper()
-	ctx := context.Background()
-	get := redis.NewCmd(ctx, slowlogGet...)
-	get.SetVal(reply)
-	r := &replies{ctx: ctx, cmds: map[string]*redis.Cmd{commandKey(slowlogGet): get}}
-	sel := declared.Select()
-	for _, f := range declared.Families() {
-		sel.Keep(f, true)
-	}
-	e := exposition.NewEmitter(sel)
-	err := collectorNamed(t, "slowlog_commands").collect(r, e)
-	return samples(t, e), err
+	return collectReplies(t, "slowlog_commands", map[string]any{commandKey(slowlogGet): reply}, "")
 }
 
 // Names no real Redis logs are "other"; a reply no real Redis sends fails
