@@ -3,11 +3,13 @@
 # measured in the same run on the same Redis (scripts/floor: an HTTP handler
 # that sends one pooled INFO ALL and writes the reply, the least any probe
 # can do): probes per second at concurrency 1 and 16, and CPU time per probe
-# in the exporter and in Redis, read from /proc. The floor and the exporter
-# take turns for ROUNDS rounds and the median ratios are printed last: on a
-# noisy machine one round can be off by a third. Needs redis-server and wrk;
-# make bench installs what is missing. EXPORTER_FLAGS are added to the
-# exporter's command line (say, --runtime.gc-headroom=0 for Go's default GC).
+# in the exporter and in Redis, read from /proc, closed loop (wrk) and then
+# open loop at one RATE for both (scripts/fleet). The floor and the
+# exporter take turns for ROUNDS rounds and the median ratios are printed
+# after each kind of run: on a noisy machine one round can be off by a
+# third. Needs redis-server and wrk; make bench installs what is missing.
+# EXPORTER_FLAGS are added to the exporter's command line (say,
+# --runtime.gc-headroom=0 for Go's default GC).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10}
@@ -28,6 +30,7 @@ redis-server --port "$rport" --enable-debug-command yes --bind 127.0.0.1 127.0.0
 rpid=$!; pids+=("$rpid")
 go build -o "$work/exporter" ./cmd/redis_probe_exporter
 go build -o "$work/floor" ./scripts/floor
+go build -o "$work/fleet" ./scripts/fleet
 "$work/floor" --listen="127.0.0.1:$fport" --redis="127.0.0.1:$rport" &
 fpid=$!; pids+=("$fpid")
 printf 'modules:\n  default:\n    timeout: 5s\n' > "$work/redis_probe.yml"
@@ -81,7 +84,7 @@ median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print v[int((NR
 
 echo "# redis $(redis-server --version | awk '{print $3}'), $(nproc) cores, ${DURATION}s per run, $ROUNDS rounds of floor then exporter; ratios are exporter / floor"
 for c in 1 16; do
-	cpu=() redis=() rate=()
+	cpu=() redis=() rate=() exporter_rate=()
 	for round in $(seq "$ROUNDS"); do
 		read -r frps fp50 fp99 fcpu fredis _ < <(run "$fpid" "http://127.0.0.1:$fport/probe" "$c")
 		read -r erps ep50 ep99 ecpu eredis ek < <(run "$epid" "$url" "$c" -s "$work/spread.lua")
@@ -91,9 +94,45 @@ for c in 1 16; do
 		cpu+=("$(awk -v a="$ecpu" -v b="$fcpu" 'BEGIN {print a/b}')")
 		redis+=("$(awk -v a="$eredis" -v b="$fredis" 'BEGIN {print a/b}')")
 		rate+=("$(awk -v a="$erps" -v b="$frps" 'BEGIN {print a/b}')")
+		exporter_rate+=("$erps") # kept from the last c, 16, for RATE below
 	done
 	printf 'concurrency %2d, median of %d rounds: exporter CPU %.2fx the floor'"'"'s, Redis CPU %.2fx, probes/s %.2fx\n' \
 		"$c" "$ROUNDS" "$(median "${cpu[@]}")" "$(median "${redis[@]}")" "$(median "${rate[@]}")"
 done
+
+# At concurrency 16 the floor answers twice as many probes a second as the
+# exporter, and a process's CPU per request falls as its rate rises (more
+# requests per wakeup, per epoll_wait, per batch of syscalls): that ratio
+# measures batching as well as work. So both also run open loop at one
+# RATE, by default half the exporter's rate at 16 clients (a load it
+# carries with room to spare), over the same 64 targets (scripts/fleet).
+RATE=${RATE:-$(median "${exporter_rate[@]}" | awk '{r = int($1 / 200) * 100; print r < 100 ? 100 : r}')}
+intervals=$((1 + DURATION * RATE / 64))
+# paced PID PORT EXPECT: latency p99, failed probes, CPU ms per probe of PID
+# and of Redis, the answers of PID's /probe holding EXPECT.
+paced() {
+	local pid=$1 port=$2 expect=$3 p0 r0 p1 r1 out
+	p0=$(cpu_ticks "$pid"); r0=$(cpu_ticks "$rpid")
+	out=$("$work/fleet" --exporter="http://127.0.0.1:$port" --redis-ports="$rport" --targets=64 --addresses=4 \
+		--interval="$((64000000 / RATE))us" --intervals="$intervals" --pid="$pid" --expect="$expect")
+	p1=$(cpu_ticks "$pid"); r1=$(cpu_ticks "$rpid")
+	grep '^failed:' <<<"$out" >&2 || true
+	awk -v dp=$((p1-p0)) -v dr=$((r1-r0)) -v n=$((64 * intervals)) -v tick="$TICK" '
+		NR == 1 {for (i = 1; i < NF; i++) { if ($(i+1) == "failed") f = $i; if ($i == "p99") p99 = $(i+1) }}
+		END {printf "%s %d %.4f %.4f\n", p99, f, dp/tick/n*1000, dr/tick/n*1000}' <<<"$out"
+}
+cpu=() redis=()
+for round in $(seq "$ROUNDS"); do
+	read -r fp99 ffail fcpu fredis < <(paced "$fpid" "$fport" "redis_version:")
+	read -r ep99 efail ecpu eredis < <(paced "$epid" "$eport" $'\nprobe_success 1\n')
+	awk -v rate="$RATE" -v round="$round" -v ecpu="$ecpu" -v fcpu="$fcpu" -v eredis="$eredis" -v fredis="$fredis" -v ep99="$ep99" -v fp99="$fp99" -v failed=$((efail + ffail)) 'BEGIN {
+		printf "open loop at %d probes/s, round %d: exporter p99 %s, floor p99 %s, %d failed | exporter CPU %.3f ms = %.2fx the floor'"'"'s %.3f ms | Redis CPU %.3f ms = %.2fx the floor'"'"'s %.3f ms\n",
+			rate, round, ep99, fp99, failed, ecpu, ecpu/fcpu, fcpu, eredis, eredis/fredis, fredis }'
+	cpu+=("$(awk -v a="$ecpu" -v b="$fcpu" 'BEGIN {print a/b}')")
+	redis+=("$(awk -v a="$eredis" -v b="$fredis" 'BEGIN {print a/b}')")
+done
+printf 'open loop at %d probes/s, median of %d rounds: exporter CPU %.2fx the floor'"'"'s, Redis CPU %.2fx\n' \
+	"$RATE" "$ROUNDS" "$(median "${cpu[@]}")" "$(median "${redis[@]}")"
+
 read -r erps ep50 ep99 ecpu eredis ek < <(run "$epid" "$url" 16)
 printf 'concurrency 16, one target: %s probes/s (p99 %s), %s%% coalesced, exporter CPU %s ms, Redis CPU %s ms per answered probe\n' "$erps" "$ep99" "$ek" "$ecpu" "$eredis"

@@ -1,5 +1,6 @@
 // Command fleet is the load of a Prometheus that scrapes a fleet through
-// one exporter, for scripts/fleet.sh: every target probed once per
+// one exporter, for scripts/fleet.sh (and scripts/load.sh, which also
+// drives the floor with it, at the exporter's rate): every target probed once per
 // interval, the probes of an interval spread evenly over it (open loop:
 // a slow answer delays no other probe). It prints the answers' latency
 // percentiles over the last intervals (the first one, which dials every
@@ -25,7 +26,9 @@ import (
 func main() {
 	exporter := flag.String("exporter", "http://127.0.0.1:9736", "the exporter's base URL")
 	ports := flag.String("redis-ports", "6379", "comma-separated ports of the Redis servers; targets take turns over them")
-	n := flag.Int("targets", 10000, "distinct targets: loopback addresses 127.0.X.Y, X=1+i/250, Y=1+i%250")
+	n := flag.Int("targets", 10000, "distinct targets: loopback addresses 127.0.X.Y, X=i/250, Y=1+i%250")
+	addresses := flag.Int("addresses", 0, "loopback addresses the targets take turns over (0: one each); targets that share one differ in database number")
+	expect := flag.String("expect", "\nprobe_success 1\n", "what every answer must contain")
 	interval := flag.Duration("interval", 15*time.Second, "how often each target is probed")
 	intervals := flag.Int("intervals", 4, "intervals to run; the first is warm-up")
 	pid := flag.Int("pid", 0, "the exporter's process id, for its CPU and memory")
@@ -33,12 +36,18 @@ func main() {
 
 	portList := strings.Split(*ports, ",")
 	urls := make([]string, *n)
+	if *addresses <= 0 {
+		*addresses = *n
+	}
 	for i := range urls {
-		t := fmt.Sprintf("127.0.%d.%d:%s", 1+i/250, 1+i%250, portList[i%len(portList)])
+		a, db := i%*addresses, i / *addresses
+		t := fmt.Sprintf("redis://127.0.%d.%d:%s/%d", a/250, 1+a%250, portList[i%len(portList)], db)
 		urls[i] = *exporter + "/probe?target=" + url.QueryEscape(t)
 	}
 	client := &http.Client{
-		Timeout:   *interval,
+		// As Prometheus's scrape timeout, but never under 10 s: a fast
+		// run (scripts/load.sh) has intervals of milliseconds.
+		Timeout:   max(*interval, 10*time.Second),
 		Transport: &http.Transport{MaxIdleConnsPerHost: 512, MaxConnsPerHost: 2048},
 	}
 
@@ -62,8 +71,8 @@ func main() {
 			_ = resp.Body.Close()
 			if resp.StatusCode != http.StatusOK {
 				why = fmt.Sprintf("%s: %d %.100s", u, resp.StatusCode, body)
-			} else if !strings.Contains(string(body), "\nprobe_success 1\n") {
-				why = u + ": probe_success is not 1"
+			} else if !strings.Contains(string(body), *expect) {
+				why = fmt.Sprintf("%s: answer without %q", u, *expect)
 			}
 		}
 		took := time.Since(start)
