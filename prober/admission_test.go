@@ -96,6 +96,65 @@ func TestProbesOfAHungTargetAreShed(t *testing.T) {
 	}
 }
 
+// A shared probe, its wait for a slot included, outlives the request that
+// started it: when that client leaves, the request sharing the probe
+// still gets the answer, and nothing counts as shed.
+func TestSharedProbeOutlivesItsFirstClient(t *testing.T) {
+	s := redistest.StartRedis(t)
+	h := newTestHandler(t, "modules:\n  default:\n    timeout: 5s\n")
+	// Four probes of their own (debug=true) hold the target's four slots
+	// while Redis is paused.
+	if err := s.Client(t).Do(context.Background(), "CLIENT", "PAUSE", 1000, "ALL").Err(); err != nil {
+		t.Fatal(err)
+	}
+	var holders sync.WaitGroup
+	for range 4 {
+		holders.Go(func() { serveProbe(h, url.Values{"target": {s.Addr()}, "debug": {"true"}}) })
+	}
+	for testutil.ToFloat64(h.inFlight) < 4 {
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	first, leave := context.WithCancel(context.Background())
+	led := make(chan struct{})
+	go func() {
+		defer close(led)
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/probe?target="+s.Addr(), nil).WithContext(first))
+	}()
+	for waiting(h, s.Addr()) < 5 { // the first request waits for a slot
+		time.Sleep(10 * time.Millisecond)
+	}
+	shared := make(chan *httptest.ResponseRecorder)
+	go func() { shared <- serveProbe(h, url.Values{"target": {s.Addr()}}) }()
+	time.Sleep(100 * time.Millisecond) // the second shares its probe
+	leave()
+
+	w := <-shared
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "\nprobe_success 1\n") {
+		t.Errorf("probe shared with a client that left: %d\n%s", w.Code, w.Body.String())
+	}
+	if got := testutil.ToFloat64(h.coalesced); got != 1 {
+		t.Errorf("coalesced = %v, want 1", got)
+	}
+	for _, limit := range []string{"target", "global"} {
+		if got := testutil.ToFloat64(h.shed.WithLabelValues(limit)); got != 0 {
+			t.Errorf("shed{limit=%s} = %v, want 0", limit, got)
+		}
+	}
+	<-led
+	holders.Wait()
+}
+
+// waiting is how many requests hold or wait for a slot of addr.
+func waiting(h *Handler, addr string) int {
+	h.admit.mu.Lock()
+	defer h.admit.mu.Unlock()
+	if ts := h.admit.targets[addr]; ts != nil {
+		return ts.refs
+	}
+	return 0
+}
+
 func TestProbeRequestErrors(t *testing.T) {
 	h := newTestHandler(t, testConfig)
 	many := strings.Repeat("x=1&", 10001) + "target=localhost:6379"
