@@ -109,7 +109,8 @@ done
 # included) came close enough to full that the exporter's p99 reached
 # hundreds of ms.
 RATE=${RATE:-$(median "${exporter_rate[@]}" | awk '{r = int($1 / 300) * 100; print r < 100 ? 100 : r}')}
-intervals=$((1 + DURATION * RATE / 64))
+[[ $RATE =~ ^[1-9][0-9]*$ ]] || { echo "RATE=$RATE: want probes a second, a positive integer" >&2; exit 1; }
+intervals=$((2 + DURATION * RATE / 64)) # the first is warm-up
 # paced PID PORT EXPECT: latency p99, failed probes, CPU ms per probe of PID
 # and of Redis, the answers of PID's /probe holding EXPECT.
 paced() {

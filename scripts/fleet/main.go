@@ -26,8 +26,8 @@ import (
 func main() {
 	exporter := flag.String("exporter", "http://127.0.0.1:9736", "the exporter's base URL")
 	ports := flag.String("redis-ports", "6379", "comma-separated ports of the Redis servers; targets take turns over them")
-	n := flag.Int("targets", 10000, "distinct targets: loopback addresses 127.0.X.Y, X=i/250, Y=1+i%250")
-	addresses := flag.Int("addresses", 0, "loopback addresses the targets take turns over (0: one each); targets that share one differ in database number")
+	n := flag.Int("targets", 10000, "distinct targets, each on a loopback address 127.0.X.Y (X=a/250, Y=1+a%250 for address a)")
+	addresses := flag.Int("addresses", 0, "loopback addresses the targets take turns over (0: one each); targets that share one differ in database number, 0-15")
 	expect := flag.String("expect", "\nprobe_success 1\n", "what every answer must contain")
 	interval := flag.Duration("interval", 15*time.Second, "how often each target is probed")
 	intervals := flag.Int("intervals", 4, "intervals to run; the first is warm-up")
@@ -38,6 +38,14 @@ func main() {
 	urls := make([]string, *n)
 	if *addresses <= 0 {
 		*addresses = *n
+	}
+	switch {
+	case *n < 1 || *intervals < 2:
+		log.Fatal("need at least one target and two intervals, the first being warm-up")
+	case *addresses > 256*250:
+		log.Fatalf("%d addresses: 127.0.X.Y has room for %d", *addresses, 256*250)
+	case (*n+*addresses-1) / *addresses > 16:
+		log.Fatalf("%d targets on %d addresses: more than a Redis's 16 databases each", *n, *addresses)
 	}
 	for i := range urls {
 		a, db := i%*addresses, i / *addresses
