@@ -47,7 +47,8 @@ func Probe(ctx context.Context, client *redis.Client, m *modules.Module, memo *c
 	// unanswered and without errors: only PONG proves Redis served us, or
 	// the LOADING error of a Redis loading its dataset, which answers INFO
 	// (and so its loading progress) but refuses PING and most commands.
-	up := t.ping.Val() == "PONG" || loading(t.ping.Err())
+	isLoading := loading(t.ping.Err())
+	up := t.ping.Val() == "PONG" || isLoading
 	asserted := true // the module's expect: held, or it has none
 	broken := limitBroken(t.ping, r.cmds)
 	if up && broken == nil {
@@ -81,10 +82,10 @@ func Probe(ctx context.Context, client *redis.Client, m *modules.Module, memo *c
 		}
 		logger.Log("msg", "Redis did not answer PING", "err", err)
 	}
-	if loading(t.ping.Err()) {
+	if isLoading {
 		logger.Log("msg", "Redis is loading its dataset: it answers INFO but no other command yet")
 	}
-	ok := up && broken == nil && asserted && !loading(t.ping.Err()) // up, not yet serving
+	ok := up && broken == nil && asserted && !isLoading // up, not yet serving
 
 	if n, example := e.Duplicates(); n > 0 {
 		logger.Log("msg", "Dropped series that repeat an earlier one's name and labels", "count", n, "first", example)
