@@ -16,15 +16,17 @@ type Expect struct {
 
 // validate checks the values each assertion takes.
 func (x *Expect) validate(p string, add func(path, format string, args ...any)) {
-	oneOf := func(field, v string, allowed ...string) {
-		if v != "" && !slices.Contains(allowed, v) {
-			add(p+"."+field, "unknown value %q: one of %v", v, allowed)
-		}
-	}
-	oneOf("role", x.Role, "master", "replica")
-	oneOf("cluster_state", x.ClusterState, "ok", "fail")
-	oneOf("master_link", x.MasterLink, "up", "down")
+	oneOf(add, p+".role", x.Role, "master", "replica")
+	oneOf(add, p+".cluster_state", x.ClusterState, "ok", "fail")
+	oneOf(add, p+".master_link", x.MasterLink, "up", "down")
 	if x.MinReplicas != nil && *x.MinReplicas < 0 {
 		add(p+".min_replicas", "must be 0 or more")
+	}
+}
+
+// oneOf checks that v, at path, is unset or one of allowed.
+func oneOf(add func(path, format string, args ...any), path, v string, allowed ...string) {
+	if v != "" && !slices.Contains(allowed, v) {
+		add(path, "unknown value %q: one of %v", v, allowed)
 	}
 }

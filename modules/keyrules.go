@@ -156,9 +156,7 @@ func (m *Module) validateRules(p string, reserved func(string) bool, add func(pa
 // validateRunOn defaults a rule's run_on to any and checks its value.
 func validateRunOn(runOn *string, rp string, add func(path, format string, args ...any)) {
 	defaults(runOn, "any")
-	if *runOn != "any" && *runOn != "master" && *runOn != "replica" {
-		add(rp+".run_on", "unknown value %q: any, master or replica", *runOn)
-	}
+	oneOf(add, rp+".run_on", *runOn, "any", "master", "replica")
 }
 
 // counterNames are the other names a counter's family has in OpenMetrics,
@@ -206,10 +204,8 @@ func (k *KeyRule) validate(rp string, add func(path, format string, args ...any)
 	if !slices.Contains(measures, k.Measure) {
 		add(rp+".measure", "unknown measure %q: one of %v", k.Measure, measures)
 	}
-	switch {
-	case k.Missing != MissingZero && k.Missing != MissingOmit:
-		add(rp+".missing", "unknown value %q: zero or omit", k.Missing)
-	case k.Missing == MissingOmit && k.Measure == "exists":
+	oneOf(add, rp+".missing", k.Missing, MissingZero, MissingOmit)
+	if k.Missing == MissingOmit && k.Measure == "exists" {
 		add(rp+".missing", "measure exists gives 0 for a missing key: missing must be zero (for no series when no key exists, take aggregate count)")
 	}
 	if k.Field != "" && k.Measure != "value" {

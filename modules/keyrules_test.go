@@ -97,7 +97,7 @@ func TestKeyRuleErrorsNameTheLine(t *testing.T) {
 		{"unknown field", "      - metric: a\n        key: k\n        max_key: 3\n", []string{"c.yml:6:", "field max_key not found"}},
 		{"group named key", "      - metric: a\n        pattern: 'a:*'\n        key_labels: '^(?P<key>.*)$'\n", []string{"c.yml:6:", "modules.app.keys[0].key_labels", `label "key" is already set`}},
 		{"reserved label", "      - metric: a\n        pattern: 'a:*'\n        key_labels: '^(?P<__name__>.*)$'\n        aggregate: count\n", []string{"c.yml:6:", "not a valid label name"}},
-		{"unknown missing", "      - metric: a\n        key: k\n        missing: none\n", []string{"c.yml:6:", `modules.app.keys[0].missing: unknown value "none": zero or omit`}},
+		{"unknown missing", "      - metric: a\n        key: k\n        missing: none\n", []string{"c.yml:6:", `modules.app.keys[0].missing: unknown value "none": one of [zero omit]`}},
 		{"missing omit with exists", "      - metric: a\n        key: k\n        measure: exists\n        missing: omit\n", []string{"c.yml:7:", "modules.app.keys[0].missing: measure exists gives 0 for a missing key: missing must be zero"}},
 		{"stream aggregate", "      - metric: a\n        key: k\n        measure: stream\n        aggregate: sum\n", []string{"c.yml:7:", "aggregate must be none"}},
 		{"topk without k", "      - metric: a\n        pattern: 'p*'\n        aggregate: topk\n", []string{"c.yml:6:", "modules.app.keys[0].aggregate: aggregate topk needs k, the number of keys to keep: 1 to 100"}},

@@ -213,7 +213,7 @@ func TestRunOnValidated(t *testing.T) {
 		t.Errorf("run_on %q %q %q", m.Keys[0].RunOn, m.Keys[1].RunOn, m.Scripts[0].RunOn)
 	}
 	_, err = cat.Parse([]byte("modules:\n  m:\n    keys:\n      - metric: a\n        key: k\n        run_on: primary\n"), "c.yml")
-	if want := `c.yml:6: modules.m.keys[0].run_on: unknown value "primary": any, master or replica`; err == nil || err.Error() != want {
+	if want := `c.yml:6: modules.m.keys[0].run_on: unknown value "primary": one of [any master replica]`; err == nil || err.Error() != want {
 		t.Errorf("%v, want %s", err, want)
 	}
 }
