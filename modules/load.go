@@ -8,6 +8,7 @@ import (
 	"io"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -123,6 +124,13 @@ func (c *Config) validate(cat Catalogue) []fieldError {
 		m.validateRules(p, cat.reserved, add)
 	}
 	return errs
+}
+
+// oneOf checks that v, at path, is unset or one of allowed.
+func oneOf(add func(path, format string, args ...any), path, v string, allowed ...string) {
+	if v != "" && !slices.Contains(allowed, v) {
+		add(path, "unknown value %q: one of %v", v, allowed)
+	}
 }
 
 // locate rewrites yaml.v3's errors ("line 5: field x not found in type …")
